@@ -1,0 +1,1 @@
+"""Plain-Python domain: roles, business errors, route rules. Imports neither Flask nor SQLAlchemy."""

@@ -1,0 +1,82 @@
+"""Business errors. Each names the problem a user or an operator would recognise.
+
+The HTTP layer maps them to status codes (see service/api/errors.py); the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RouteError(Exception):
+    """Base of every business error; `message` is Russian and shown to the user."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(RouteError):
+    status = 404
+
+
+class NotAllowed(RouteError):
+    """The person may not do this (wrong assignee, wrong role, outside their scope)."""
+
+    status = 403
+
+
+class NotAuthenticated(RouteError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    pointer: str
+    message: str
+
+
+class FormRejected(RouteError):
+    """Submitted data failed validation; `problems` point at the fields."""
+
+    status = 422
+
+    def __init__(self, problems: list[FieldProblem], message: str = "Форма заполнена с ошибками"):
+        super().__init__(message)
+        self.problems = problems
+
+
+class TaskAlreadyDone(RouteError):
+    """The task is no longer waiting: someone completed it, or the route moved on."""
+
+    status = 409
+
+
+class ConcurrentUpdate(RouteError):
+    """Another request changed the route between our read and our write."""
+
+    status = 409
+
+
+class WorkflowRejected(RouteError):
+    """A BPMN deployment failed validation (XSD, unsafe expression, unknown form/role/handler)."""
+
+    status = 422
+
+    def __init__(self, problems: list[str]):
+        super().__init__("Схема процесса отклонена: " + "; ".join(problems))
+        self.problems = problems
+
+
+class UnsafeExpression(RouteError):
+    """A BPMN expression uses something outside the allowed expression language."""
+
+    status = 422
+
+
+class StepFailed(RouteError):
+    """The engine could not carry out an automatic step (a handler or an expression failed)."""
+
+    status = 500

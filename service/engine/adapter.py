@@ -1,0 +1,179 @@
+"""The engine adapter: the only place that touches SpiffWorkflow objects.
+
+Everything it returns is plain data (ReadyTask, Snapshot, dicts of JSON values).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from fnmatch import fnmatchcase
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from service.domain.errors import NotFound, RouteError, StepFailed, TaskAlreadyDone
+from service.engine.compaction import compact
+from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
+from service.engine.serializer import WorkflowCodec
+from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
+from service.tasks import HandlerRegistry, StepContext
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human task waiting in the engine."""
+
+    engine_id: str
+    name: str
+    title: str
+    role: str
+    form: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a route's workflow after an operation."""
+
+    state: str  # serialized workflow (JSON text, spec not included)
+    ready: list[ReadyTask]
+    data: dict[str, Any]  # the engine's task data: the latest submissions
+    finished: bool
+    card: dict[str, Any] | None  # the new card, when a handler changed it
+
+
+CardLoader = Callable[[], dict[str, Any]]
+
+
+class WorkflowEngine:
+    """Deploys specs, starts routes and completes their tasks."""
+
+    def __init__(self, handlers: HandlerRegistry, roles: set[str], forms: set[str],
+                 process_id: str = "iom_route"):
+        self._handlers = handlers
+        self._roles = roles
+        self._forms = forms
+        self._process_id = process_id
+        self._bundles: dict[str, SpecBundle] = {}
+        self._lock = threading.Lock()
+        self._codec = WorkflowCodec()
+
+    # ---- specs ---------------------------------------------------------------------------
+    def deploy(self, files: dict[str, bytes]) -> str:
+        """Validate and load a set of BPMN files; returns the content hash that names them."""
+        bundle = build_bundle(files, self._process_id, roles=self._roles, forms=self._forms,
+                              handlers=self._handlers)
+        with self._lock:
+            self._bundles.setdefault(bundle.content_hash, bundle)
+        return bundle.content_hash
+
+    def is_loaded(self, spec_hash: str) -> bool:
+        return spec_hash in self._bundles
+
+    def human_tasks(self, spec_hash: str) -> dict[str, HumanTaskSpec]:
+        return self._bundle(spec_hash).human_tasks
+
+    def _bundle(self, spec_hash: str) -> SpecBundle:
+        try:
+            return self._bundles[spec_hash]
+        except KeyError:
+            raise NotFound(f"Версия схемы {spec_hash[:12]} не загружена") from None
+
+    # ---- routes --------------------------------------------------------------------------
+    def start(self, spec_hash: str, card: dict[str, Any], today: date) -> Snapshot:
+        bundle = self._bundle(spec_hash)
+        box = CardBox(lambda: card)
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs,
+                                script_engine=self._script_engine(box, today))
+        self._advance(workflow, bundle)
+        return self._snapshot(workflow, bundle, box)
+
+    def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
+                 today: date, load_card: CardLoader) -> Snapshot:
+        """Complete a ready human task with already validated data and run the engine on."""
+        bundle = self._bundle(spec_hash)
+        box = CardBox(load_card)
+        workflow = self._codec.load(state, bundle)
+        workflow.script_engine = self._script_engine(box, today)
+        self._guard(workflow.refresh_waiting_tasks)  # a timer that is due wins over the submission
+        task = self._ready_task(workflow, engine_task_id)
+        task.data[task.task_spec.name] = copy.deepcopy(submission)
+        self._guard(task.run)
+        self._advance(workflow, bundle)
+        return self._snapshot(workflow, bundle, box)
+
+    def ready(self, spec_hash: str, state: str) -> list[ReadyTask]:
+        bundle = self._bundle(spec_hash)
+        return self._ready(self._codec.load(state, bundle), bundle)
+
+    def task_data(self, spec_hash: str, state: str, engine_task_id: str) -> dict[str, Any]:
+        workflow = self._codec.load(state, self._bundle(spec_hash))
+        return copy.deepcopy(self._ready_task(workflow, engine_task_id).data)
+
+    # ---- internals -----------------------------------------------------------------------
+    def _script_engine(self, box: CardBox, today: date) -> RestrictedScriptEngine:
+        return RestrictedScriptEngine(RestrictedEnvironment(self._handlers, StepContext(today), box))
+
+    @staticmethod
+    def _ready_task(workflow: BpmnWorkflow, engine_task_id: str):
+        try:
+            task = workflow.get_task_from_id(UUID(engine_task_id))
+        except (ValueError, KeyError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskAlreadyDone("Задача уже не ожидает выполнения")
+        return task
+
+    def _advance(self, workflow: BpmnWorkflow, bundle: SpecBundle) -> None:
+        self._guard(workflow.do_engine_steps)
+        while self._guard(lambda: compact(workflow)):
+            pass
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            self._clear_earlier_rounds(task.data, bundle.human_tasks[task.task_spec.name], bundle)
+
+    @staticmethod
+    def _clear_earlier_rounds(data: dict[str, Any], spec: HumanTaskSpec, bundle: SpecBundle) -> None:
+        """A task that becomes ready never sees its own earlier submission (unless it keeps it
+        for revision), nor the submissions its `clears` patterns name."""
+        for key in [k for k in data if k in bundle.human_tasks and k not in spec.keeps]:
+            if key == spec.name or any(fnmatchcase(key, pattern) for pattern in spec.clears):
+                del data[key]
+
+    @staticmethod
+    def _guard(step):
+        try:
+            return step()
+        except SpiffWorkflowException as exc:
+            cause = getattr(exc, "exception", None)
+            if isinstance(cause, RouteError):
+                raise cause from exc
+            raise StepFailed(f"Ошибка выполнения шага процесса: {exc}") from exc
+
+    @staticmethod
+    def _ready(workflow: BpmnWorkflow, bundle: SpecBundle) -> list[ReadyTask]:
+        out = []
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = bundle.human_tasks[task.task_spec.name]
+            out.append(ReadyTask(str(task.id), spec.name, spec.title, spec.role, spec.form, spec.stage))
+        return out
+
+    def _snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle, box: CardBox) -> Snapshot:
+        ready = self._ready(workflow, bundle)
+        if ready:
+            data = workflow.get_task_from_id(UUID(ready[0].engine_id)).data
+        else:
+            data = workflow.last_task.data if workflow.last_task is not None else {}
+        return Snapshot(
+            state=self._codec.dump(workflow),
+            ready=ready,
+            data=copy.deepcopy(data),
+            finished=workflow.completed,
+            card=box.card if box.changed else None,
+        )

@@ -1,0 +1,410 @@
+"""Generate workflows/iom_route.bpmn: the approval chain of a route, with diagram interchange.
+
+The chain is described below as data (lanes, nodes on a grid, flows); the script writes the
+BPMN 2.0 semantic model with spiff extensions and a BPMNDI layout so that the file opens and
+draws in bpmn-js / Camunda Modeler. Edit the description and run:
+
+    python tools/build_bpmn.py            # rewrites workflows/iom_route.bpmn
+
+The generated file is committed; the service only reads the .bpmn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+OUT = Path(__file__).resolve().parents[1] / "workflows" / "iom_route.bpmn"
+
+LANES = [
+    ("teacher", "Педагог"),
+    ("tutor", "Тьютор ЦНППМ"),
+    ("methodist", "Региональный методист"),
+    ("cnppm_head", "Руководитель ЦНППМ"),
+    ("school_head", "Руководитель ОО"),
+]
+LANE_H = 170
+POOL_X, LANE_X = 120, 150
+COL_W = 150
+TOP = 80
+
+SIZES = {
+    "startEvent": (36, 36), "endEvent": (36, 36), "userTask": (110, 80), "serviceTask": (110, 80),
+    "exclusiveGateway": (50, 50), "parallelGateway": (50, 50),
+}
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str
+    name: str = ""
+    lane: str = "tutor"
+    col: float = 0
+    props: dict[str, str] = field(default_factory=dict)
+    operator: tuple[str, str] | None = None  # (handler name, result variable)
+    error: bool = False  # error end event
+    default: str | None = None
+    parent: str | None = None  # subprocess id
+
+
+@dataclass
+class Flow:
+    id: str
+    source: str
+    target: str
+    name: str = ""
+    condition: str | None = None
+
+
+@dataclass
+class Sub:
+    id: str
+    name: str
+    lane: str
+    col: float
+    width_cols: float
+    lanes: tuple[str, str]  # first and last lane the box spans
+
+
+nodes: list[Node] = []
+flows: list[Flow] = []
+subs: list[Sub] = []
+boundaries: list[tuple[str, str, str]] = []  # (id, attached subprocess, name)
+
+
+def user(id, name, lane, col, form, stage, parent=None, **extra):
+    """A user task. Properties: form (forms/<form>.json), stage, and optionally `keeps` (its own
+    earlier submission stays for revision) and `clears` (glob patterns of earlier submissions
+    dropped when it becomes ready; its own is always dropped unless kept)."""
+    props = {"form": form, "stage": stage, **extra}
+    if parent:
+        props["role"] = lane  # a subprocess passes its own lane to its children: name the role
+    nodes.append(Node(id, "userTask", name, lane, col, props, parent=parent))
+
+
+def service(handler, name, lane, col):
+    """A service task runs `handler` from service/tasks on the route card; the card's new
+    revision number lands in `card_revision`."""
+    nodes.append(Node(f"do_{handler}", "serviceTask", name, lane, col, operator=(handler, "card_revision")))
+
+
+def node(id, kind, name="", lane="tutor", col=0, parent=None, error=False):
+    nodes.append(Node(id, kind, name, lane, col, parent=parent, error=error))
+
+
+def flow(source, target, name="", condition=None, default=False):
+    fid = f"flow_{source}_{target}"
+    flows.append(Flow(fid, source, target, name, condition))
+    if default:
+        next(n for n in nodes if n.id == source).default = fid
+
+
+def signatures(sub_id, name, lane, col, signers, stage):
+    """An expanded subprocess: every signer signs in parallel; a refusal ends it with an error."""
+    lanes = [ln for ln, _ in LANES if ln in signers]
+    subs.append(Sub(sub_id, name, lane, col, 4.8, (lanes[0], lanes[-1])))
+    p = sub_id
+    node(f"{p}_start", "startEvent", "", lane, col + 0.25, parent=p)
+    node(f"{p}_split", "parallelGateway", "", lane, col + 0.8, parent=p)
+    node(f"{p}_join", "parallelGateway", "", lane, col + 3.6, parent=p)
+    node(f"{p}_end", "endEvent", "Подписано", lane, col + 4.2, parent=p)
+    flow(f"{p}_start", f"{p}_split")
+    for role, label in signers.items():
+        task, gw = f"{p}_{role}", f"{p}_{role}_check"
+        user(task, f"Подпись: {label}", role, col + 1.5, "sign", stage, parent=p)
+        node(gw, "exclusiveGateway", "", role, col + 2.4, parent=p)
+        node(f"{gw}_refused", "endEvent", "Отказ", role, col + 3.0, parent=p, error=True)
+        flow(f"{p}_split", task)
+        flow(task, gw)
+        flow(gw, f"{gw}_refused", "Отказ", f'{task}["decision"] == "return"')
+        flow(gw, f"{p}_join", "Подписано", default=True)
+    flow(f"{p}_join", f"{p}_end")
+    boundaries.append((f"{p}_refused", p, "Отказ в подписи"))
+
+
+# ---- the chain -------------------------------------------------------------------------------
+node("start", "startEvent", "Маршрут создан", "tutor", 0)
+user("draft", "Составление ИОМ", "tutor", 1, "draft", "draft", clears="*")
+service("build_card", "Карта ИОМ", "tutor", 2)
+signatures("plan_signatures", "Подписание плана", "tutor", 3,
+           {"teacher": "педагог", "methodist": "методист"}, "draft")
+user("agreement", "Согласование", "cnppm_head", 8, "review", "agreement")
+node("agreement_check", "exclusiveGateway", "Согласовано?", "cnppm_head", 9)
+user("approval", "Утверждение", "school_head", 10, "review", "approval")
+node("approval_check", "exclusiveGateway", "Утверждено?", "school_head", 11)
+service("start_route", "Начало реализации", "school_head", 12)
+user("implementation", "Сопровождение реализации", "tutor", 13, "implementation", "implementation",
+     clears="*")
+node("implementation_next", "exclusiveGateway", "Далее", "tutor", 14)
+user("activity_report", "Отчёт о мероприятиях", "teacher", 15, "activity_report", "implementation")
+service("record_report", "Учёт отчёта", "teacher", 16)
+user("correction", "Корректировка ИОМ", "tutor", 15, "correction", "implementation",
+     keeps="correction", clears="correction_signatures_*")
+node("correction_action", "exclusiveGateway", "Отправить?", "tutor", 16)
+signatures("correction_signatures", "Подписание корректировки", "tutor", 17,
+           {"teacher": "педагог", "tutor": "тьютор", "methodist": "методист"}, "implementation")
+service("apply_correction", "Внесение корректировки", "tutor", 22)
+user("final_results", "Итоговая диагностика", "tutor", 23, "final_results", "conclusion")
+service("record_final_results", "Учёт итогов", "tutor", 24)
+user("conclusions", "Выводы", "methodist", 25, "conclusions", "conclusion",
+     keeps="conclusions", clears="conclusion_signatures_*")
+service("record_conclusions", "Учёт выводов", "methodist", 26)
+signatures("conclusion_signatures", "Подписание выводов", "methodist", 27,
+           {"methodist": "методист", "school_head": "руководитель ОО"}, "conclusion")
+user("acknowledge", "Ознакомление с выводами", "teacher", 32, "acknowledge", "conclusion")
+node("outcome", "exclusiveGateway", "Итог", "teacher", 33)
+service("close_route", "Завершение", "teacher", 34)
+service("prolong_route", "Продление", "methodist", 34)
+node("end_completed", "endEvent", "ИОМ завершён", "teacher", 35)
+node("end_prolonged", "endEvent", "ИОМ продлён", "methodist", 35)
+
+flow("start", "draft")
+flow("draft", "do_build_card")
+flow("do_build_card", "plan_signatures")
+flow("plan_signatures_refused", "draft", "Вернуть с замечаниями")
+flow("plan_signatures", "agreement")
+flow("agreement", "agreement_check")
+flow("agreement_check", "draft", "Вернуть с замечаниями", 'agreement["decision"] == "return"')
+flow("agreement_check", "approval", "Согласовано", default=True)
+flow("approval", "approval_check")
+flow("approval_check", "draft", "Вернуть с замечаниями", 'approval["decision"] == "return"')
+flow("approval_check", "do_start_route", "Утверждаю", default=True)
+flow("do_start_route", "implementation")
+flow("implementation", "implementation_next")
+flow("implementation_next", "activity_report", "Отчёт", 'implementation["next"] == "report"')
+flow("implementation_next", "correction", "Корректировка", 'implementation["next"] == "correction"')
+flow("implementation_next", "final_results", "Завершение", default=True)
+flow("activity_report", "do_record_report")
+flow("do_record_report", "implementation")
+flow("correction", "correction_action")
+flow("correction_action", "implementation", "Отозвать", 'correction["action"] == "withdraw"')
+flow("correction_action", "correction_signatures", "На подпись", default=True)
+flow("correction_signatures_refused", "correction", "Отказ")
+flow("correction_signatures", "do_apply_correction")
+flow("do_apply_correction", "implementation")
+flow("final_results", "do_record_final_results")
+flow("do_record_final_results", "conclusions")
+flow("conclusions", "do_record_conclusions")
+flow("do_record_conclusions", "conclusion_signatures")
+flow("conclusion_signatures_refused", "conclusions", "Отказ")
+flow("conclusion_signatures", "acknowledge")
+flow("acknowledge", "outcome")
+flow("outcome", "do_prolong_route", "Продлить", 'conclusions["outcome"] == "prolong"')
+flow("outcome", "do_close_route", "Эффективен", default=True)
+flow("do_close_route", "end_completed")
+flow("do_prolong_route", "end_prolonged")
+
+
+# ---- geometry --------------------------------------------------------------------------------
+def lane_y(lane: str) -> int:
+    return TOP + [ln for ln, _ in LANES].index(lane) * LANE_H
+
+
+def bounds_of(n: Node) -> tuple[float, float, float, float]:
+    w, h = SIZES[n.kind]
+    cx = LANE_X + 60 + n.col * COL_W + 55
+    cy = lane_y(n.lane) + LANE_H / 2
+    return cx - w / 2, cy - h / 2, w, h
+
+
+def sub_bounds(s: Sub) -> tuple[float, float, float, float]:
+    x = LANE_X + 60 + s.col * COL_W - 10
+    y = lane_y(s.lanes[0]) + 12
+    return x, y, s.width_cols * COL_W, lane_y(s.lanes[1]) + LANE_H - 12 - y
+
+
+def boundary_bounds(b) -> tuple[float, float, float, float]:
+    x, y, w, h = sub_bounds(next(s for s in subs if s.id == b[1]))
+    return x + 30, y + h - 18, 36, 36
+
+
+def shape_bounds(elem_id: str):
+    for n in nodes:
+        if n.id == elem_id:
+            return bounds_of(n)
+    for s in subs:
+        if s.id == elem_id:
+            return sub_bounds(s)
+    for b in boundaries:
+        if b[0] == elem_id:
+            return boundary_bounds(b)
+    raise KeyError(elem_id)
+
+
+def waypoints(f: Flow) -> list[tuple[float, float]]:
+    sx, sy, sw, sh = shape_bounds(f.source)
+    tx, ty, tw, th = shape_bounds(f.target)
+    if f.source.endswith("_refused") and any(b[0] == f.source for b in boundaries):
+        start = (sx + sw / 2, sy + sh)
+        low = max(sy + sh, ty + th) + 10
+        return [start, (start[0], low), (tx + tw / 2, low), (tx + tw / 2, ty + th)]
+    start = (sx + sw, sy + sh / 2)
+    end = (tx, ty + th / 2)
+    if tx > sx + sw:  # forward
+        if abs(start[1] - end[1]) < 1:
+            return [start, end]
+        return [start, (start[0] + 20, start[1]), (start[0] + 20, end[1]), end]
+    # backward: leave from the bottom, run along the lane's lower edge, enter from below
+    start = (sx + sw / 2, sy + sh)
+    lane_bottom = max(sy + sh, ty + th) + 22
+    return [start, (start[0], lane_bottom), (tx + tw / 2, lane_bottom), (tx + tw / 2, ty + th)]
+
+
+# ---- XML -------------------------------------------------------------------------------------
+def a(v: str) -> str:
+    return quoteattr(v)
+
+
+def node_xml(n: Node, indent: str) -> list[str]:
+    inc = [f.id for f in flows if f.target == n.id]
+    out = [f.id for f in flows if f.source == n.id]
+    attrs = f'id={a(n.id)} name={a(n.name)}'
+    if n.default:
+        attrs += f' default={a(n.default)}'
+    lines = [f"{indent}<bpmn:{n.kind} {attrs}>"]
+    if n.props:
+        lines.append(f"{indent}  <bpmn:extensionElements>")
+        lines.append(f"{indent}    <spiff:properties>")
+        for k, v in n.props.items():
+            lines.append(f"{indent}      <spiff:property name={a(k)} value={a(v)} />")
+        lines.append(f"{indent}    </spiff:properties>")
+        lines.append(f"{indent}  </bpmn:extensionElements>")
+    if n.operator:
+        handler, result = n.operator
+        lines += [
+            f"{indent}  <bpmn:extensionElements>",
+            f"{indent}    <spiff:serviceTaskOperator id={a(handler)} resultVariable={a(result)} />",
+            f"{indent}  </bpmn:extensionElements>",
+        ]
+    lines += [f"{indent}  <bpmn:incoming>{i}</bpmn:incoming>" for i in inc]
+    lines += [f"{indent}  <bpmn:outgoing>{o}</bpmn:outgoing>" for o in out]
+    if n.error:
+        lines.append(f'{indent}  <bpmn:errorEventDefinition errorRef="signature_refused" />')
+    lines.append(f"{indent}</bpmn:{n.kind}>")
+    return lines
+
+
+def flow_xml(f: Flow, indent: str) -> list[str]:
+    attrs = f"id={a(f.id)} sourceRef={a(f.source)} targetRef={a(f.target)}"
+    if f.name:
+        attrs += f" name={a(f.name)}"
+    if not f.condition:
+        return [f"{indent}<bpmn:sequenceFlow {attrs} />"]
+    return [
+        f"{indent}<bpmn:sequenceFlow {attrs}>",
+        f"{indent}  <bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">"
+        f"{escape(f.condition)}</bpmn:conditionExpression>",
+        f"{indent}</bpmn:sequenceFlow>",
+    ]
+
+
+def owner(elem_id: str) -> str | None:
+    for n in nodes:
+        if n.id == elem_id:
+            return n.parent
+    return None
+
+
+def process_xml() -> list[str]:
+    out = ['  <bpmn:process id="iom_route" name="Индивидуальный образовательный маршрут" isExecutable="true">']
+    out.append('    <bpmn:laneSet id="lanes">')
+    for ln, label in LANES:
+        out.append(f'      <bpmn:lane id="lane_{ln}" name="{ln}">')
+        out.append(f"        <bpmn:documentation>{escape(label)}</bpmn:documentation>")
+        members = [n.id for n in nodes if n.lane == ln and n.parent is None]
+        members += [s.id for s in subs if s.lane == ln]
+        members += [b[0] for b in boundaries if next(s for s in subs if s.id == b[1]).lane == ln]
+        out += [f"        <bpmn:flowNodeRef>{m}</bpmn:flowNodeRef>" for m in members]
+        out.append("      </bpmn:lane>")
+    out.append("    </bpmn:laneSet>")
+    for n in nodes:
+        if n.parent is None:
+            out += node_xml(n, "    ")
+    for s in subs:
+        inc = [f.id for f in flows if f.target == s.id]
+        outg = [f.id for f in flows if f.source == s.id]
+        out.append(f"    <bpmn:subProcess id={a(s.id)} name={a(s.name)}>")
+        out += [f"      <bpmn:incoming>{i}</bpmn:incoming>" for i in inc]
+        out += [f"      <bpmn:outgoing>{o}</bpmn:outgoing>" for o in outg]
+        for n in nodes:
+            if n.parent == s.id:
+                out += node_xml(n, "      ")
+        for f in flows:
+            if owner(f.source) == s.id:
+                out += flow_xml(f, "      ")
+        out.append("    </bpmn:subProcess>")
+    for bid, attached, name in boundaries:
+        outg = [f.id for f in flows if f.source == bid]
+        out.append(f"    <bpmn:boundaryEvent id={a(bid)} name={a(name)} attachedToRef={a(attached)}>")
+        out += [f"      <bpmn:outgoing>{o}</bpmn:outgoing>" for o in outg]
+        out.append('      <bpmn:errorEventDefinition errorRef="signature_refused" />')
+        out.append("    </bpmn:boundaryEvent>")
+    for f in flows:
+        if owner(f.source) is None:
+            out += flow_xml(f, "    ")
+    out.append("  </bpmn:process>")
+    return out
+
+
+def fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def di_xml() -> list[str]:
+    width = LANE_X - POOL_X + 60 + 36 * COL_W + 60
+    out = ['  <bpmndi:BPMNDiagram id="diagram">',
+           '    <bpmndi:BPMNPlane id="plane" bpmnElement="collaboration">']
+    out.append(f'      <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true">'
+               f'<dc:Bounds x="{POOL_X}" y="{TOP}" width="{width}" height="{LANE_H * len(LANES)}" />'
+               "</bpmndi:BPMNShape>")
+    for ln, _ in LANES:
+        out.append(f'      <bpmndi:BPMNShape id="lane_{ln}_di" bpmnElement="lane_{ln}" isHorizontal="true">'
+                   f'<dc:Bounds x="{LANE_X}" y="{lane_y(ln)}" width="{width - (LANE_X - POOL_X)}" '
+                   f'height="{LANE_H}" /></bpmndi:BPMNShape>')
+    for s in subs:
+        x, y, w, h = sub_bounds(s)
+        out.append(f'      <bpmndi:BPMNShape id="{s.id}_di" bpmnElement="{s.id}" isExpanded="true">'
+                   f'<dc:Bounds x="{fmt(x)}" y="{fmt(y)}" width="{fmt(w)}" height="{fmt(h)}" />'
+                   "</bpmndi:BPMNShape>")
+    for n in nodes:
+        x, y, w, h = bounds_of(n)
+        marker = ' isMarkerVisible="true"' if n.kind == "exclusiveGateway" else ""
+        out.append(f'      <bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{marker}>'
+                   f'<dc:Bounds x="{fmt(x)}" y="{fmt(y)}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
+    for b in boundaries:
+        x, y, w, h = boundary_bounds(b)
+        out.append(f'      <bpmndi:BPMNShape id="{b[0]}_di" bpmnElement="{b[0]}">'
+                   f'<dc:Bounds x="{fmt(x)}" y="{fmt(y)}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
+    for f in flows:
+        out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')
+        out += [f'        <di:waypoint x="{fmt(x)}" y="{fmt(y)}" />' for x, y in waypoints(f)]
+        out.append("      </bpmndi:BPMNEdge>")
+    out += ["    </bpmndi:BPMNPlane>", "  </bpmndi:BPMNDiagram>"]
+    return out
+
+
+def build() -> str:
+    head = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<!-- Generated by tools/build_bpmn.py: edit the script, not this file. -->",
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI"'
+        ' xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"'
+        ' xmlns:di="http://www.omg.org/spec/DD/20100524/DI"'
+        ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xmlns:spiff="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+        ' id="iom_definitions" targetNamespace="https://iom.example/bpmn"'
+        ' exporter="tools/build_bpmn.py" exporterVersion="1">',
+        '  <bpmn:error id="signature_refused" name="Отказ в подписи" errorCode="signature_refused" />',
+        '  <bpmn:collaboration id="collaboration">',
+        '    <bpmn:participant id="pool" name="Маршрут ИОМ" processRef="iom_route" />',
+        "  </bpmn:collaboration>",
+    ]
+    return "\n".join(head + process_xml() + di_xml() + ["</bpmn:definitions>", ""])
+
+
+if __name__ == "__main__":
+    OUT.write_text(build(), encoding="utf-8")
+    print(f"wrote {OUT}")
