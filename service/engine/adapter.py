@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from fnmatch import fnmatchcase
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from fnmatch import fnmatchcase
 from typing import Any
 from uuid import UUID
 
