@@ -93,6 +93,12 @@ class FormCatalog:
         """A copy of the form's schema (for the UI); mutating it does not affect validation."""
         return copy.deepcopy(self._get(name, self._schemas))
 
+    def fit(self, name: str, value: Any) -> Any:
+        """`value` without the object keys the form does not know (e.g. card fields such as an
+        activity's number or status), so that it can prefill the form and be submitted back."""
+        schema = self._get(name, self._schemas)
+        return _fit(schema, schema, value)
+
     def validate(self, name: str, data: object) -> list[FieldError]:
         validator = self._get(name, self._validators)
         if not isinstance(data, dict):
@@ -367,3 +373,22 @@ def _bad_character(text: str) -> str | None:
         if category == "Cs":  # a lone surrogate: not encodable as UTF-8
             return MSG_BAD_CHAR
     return None
+
+
+def _resolve(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while isinstance(schema, dict) and "$ref" in schema:
+        node: Any = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def _fit(root: dict[str, Any], schema: dict[str, Any], value: Any) -> Any:
+    schema = _resolve(root, schema)
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        return {k: _fit(root, props[k], v) for k, v in value.items() if k in props}
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_fit(root, schema["items"], v) for v in value]
+    return value

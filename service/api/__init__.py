@@ -1,0 +1,14 @@
+"""The HTTP JSON API under /api."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.api import auth, errors, openapi, routes, tasks
+
+
+def init_app(app: Flask) -> None:
+    auth.init_app(app)
+    errors.init_app(app)
+    for module in (auth, tasks, routes, openapi):
+        app.register_blueprint(module.bp)

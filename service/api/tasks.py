@@ -1,0 +1,33 @@
+"""My tasks, one task, completing a task."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from service.api.util import actor, ctx, json_body
+from service.domain.errors import FieldProblem, FormRejected
+from service.services import routes, views
+
+bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
+
+
+@bp.get("")
+def my_tasks():
+    """Tasks waiting for me, oldest first."""
+    return jsonify({"tasks": views.my_tasks(ctx(), actor())})
+
+
+@bp.get("/<task_id>")
+def one_task(task_id: str):
+    """A task with its form schema, prefill, the card and the remarks to address."""
+    return jsonify(views.task_view(ctx(), actor(), task_id))
+
+
+@bp.post("/<task_id>/complete")
+def complete(task_id: str):
+    """Complete a task with the form data in `data`."""
+    who = actor()
+    body = json_body()
+    if "data" not in body:
+        raise FormRejected([FieldProblem("/data", "Нет данных формы (поле data)")])
+    return jsonify(routes.complete_task(ctx(), who, task_id, body["data"]))

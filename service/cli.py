@@ -1,0 +1,86 @@
+"""CLI commands: `flask --app service init-db | deploy | demo | create-user` (or `iom …`)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from service.domain.errors import RouteError
+
+
+def _ctx():
+    return current_app.extensions["iom"]
+
+
+def _fail(exc: RouteError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from service.db.migrate import upgrade
+
+    upgrade(_ctx().sessions.kw["bind"])
+    click.echo("База данных готова.")
+
+
+@click.command("deploy")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Папка с файлами .bpmn (по умолчанию workflows/).")
+def deploy(directory: str | None) -> None:
+    """Validate and deploy the BPMN workflows as a new version (if they changed)."""
+    from pathlib import Path
+
+    from service.services import deployments
+
+    try:
+        files = deployments.read_workflow_files(Path(directory)) if directory else deployments.read_workflow_files()
+        spec_hash, created = deployments.deploy(_ctx(), files)
+    except RouteError as exc:
+        _fail(exc)
+    click.echo(("Развёрнута новая версия " if created else "Версия уже развёрнута: ") + spec_hash)
+
+
+@click.command("demo")
+def demo() -> None:
+    """Load demo data: a region, a centre, two schools, users for every role, routes at several stages."""
+    from service.services import demo as demo_data
+
+    try:
+        people = demo_data.load(_ctx())
+    except RouteError as exc:
+        _fail(exc)
+    click.echo("Демо-данные загружены. Пользователи (логин / пароль — роль):")
+    for login, password, role in people:
+        click.echo(f"  {login} / {password} — {role}")
+
+
+@click.command("create-user")
+@click.option("--login", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", "roles", multiple=True, help="роль[:id подразделения], можно несколько")
+@click.password_option()
+def create_user(login: str, full_name: str, roles: tuple[str, ...], password: str) -> None:
+    """Create a user with role grants."""
+    from service.services import people
+
+    try:
+        grants = [people.parse_grant(spec) for spec in roles]
+        user_id = people.create_user(_ctx(), login, full_name, password, grants)
+    except RouteError as exc:
+        _fail(exc)
+    click.echo(f"Пользователь {login} создан (id {user_id}).")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, deploy, demo, create_user):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Console script `iom`: the same commands as `flask --app service`."""
+    from service.app import create_app
+
+    FlaskGroup(create_app=create_app)()

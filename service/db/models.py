@@ -1,0 +1,171 @@
+"""SQLAlchemy 2 typed models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JsonType, list[Any]: JsonType}
+    metadata = sa.MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class OrgUnit(Base):
+    """Region → centre (ЦНППМ) → school (ОО)."""
+
+    __tablename__ = "org_units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # region | centre | school
+    name: Mapped[str] = mapped_column(sa.String(300))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(300))
+    position: Mapped[str] = mapped_column(sa.String(300), default="")
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RoleGrant(Base):
+    """A role a person holds, scoped to an org unit (a school's head, a centre's head…)."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (sa.UniqueConstraint("user_id", "role", "org_unit_id", name="uq_role_grants_scope"),
+                      sa.Index("ix_role_grants_role_unit", "role", "org_unit_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(32))
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class TeacherProfile(Base):
+    """The teacher's information sheet (информационная справка), reused by every route."""
+
+    __tablename__ = "teacher_profiles"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WorkflowSpec(Base):
+    """A deployed set of BPMN files, named by the hash of their content."""
+
+    __tablename__ = "workflow_specs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    files: Mapped[dict[str, Any]] = mapped_column()  # file name → BPMN XML text
+    deployed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class Route(Base):
+    __tablename__ = "routes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    teacher_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    tutor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    methodist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
+    previous_route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # active | completed | prolonged
+    stage: Mapped[str] = mapped_column(sa.String(32), index=True)
+    card: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    started_on: Mapped[date | None] = mapped_column(sa.Date)
+    ended_on: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class RouteState(Base):
+    """The engine state of a route; `version` makes concurrent writers fail instead of
+    silently overwriting each other."""
+
+    __tablename__ = "route_states"
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Task(Base):
+    """A human task, one row per time it became ready: the queues read this table."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        sa.Index("ix_tasks_assignee_queue", "assignee_id", "state", "created_at"),
+        sa.Index("ix_tasks_role_queue", "role", "state", "created_at"),
+        sa.Index("ix_tasks_route_state", "route_id", "state"),
+        sa.Index("ix_tasks_school_queue", "school_id", "state", "created_at"),
+        sa.Index("ix_tasks_centre_queue", "centre_id", "state", "created_at"),
+        sa.Index("ix_tasks_state_due", "state", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
+    engine_task_id: Mapped[str] = mapped_column(sa.String(36))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    form: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[str] = mapped_column(sa.String(32))
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    assignee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
+    state: Mapped[str] = mapped_column(sa.String(16))  # ready | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class Event(Base):
+    """Append-only history of a route: who did what, when, on which task, with which data."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("route_id", "seq", name="uq_events_route_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
+    seq: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    task_name: Mapped[str | None] = mapped_column(sa.String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

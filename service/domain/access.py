@@ -1,0 +1,76 @@
+"""Who may do what: plain rules over plain facts, used by every entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.domain.errors import NotAllowed
+
+ROLES = ("teacher", "tutor", "methodist", "cnppm_head", "school_head", "deputy_head", "auditor", "admin")
+WORKFLOW_ROLES = frozenset({"teacher", "tutor", "methodist", "cnppm_head", "school_head"})
+ROLE_TITLES = {
+    "teacher": "педагог", "tutor": "тьютор", "methodist": "региональный методист",
+    "cnppm_head": "руководитель ЦНППМ", "school_head": "руководитель ОО",
+    "deputy_head": "заместитель руководителя ОО", "auditor": "аудитор", "admin": "администратор",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person making a request, with their role grants as (role, org unit id) pairs."""
+
+    user_id: int
+    full_name: str
+    grants: frozenset[tuple[str, int | None]]
+
+    @property
+    def is_admin(self) -> bool:
+        return any(role == "admin" for role, _ in self.grants)
+
+    def has(self, role: str, unit_id: int | None = None) -> bool:
+        return any(r == role and (unit_id is None or u == unit_id or u is None) for r, u in self.grants)
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """The people and places a route names."""
+
+    teacher_id: int
+    tutor_id: int
+    methodist_id: int
+    school_id: int
+    centre_id: int
+
+
+def completion_mode(actor: Actor, assignee_id: int, assignee_name: str) -> str:
+    """'self' when the actor is the assignee, 'on_behalf' for an admin; otherwise refused."""
+    if actor.user_id == assignee_id:
+        return "self"
+    if actor.is_admin:
+        return "on_behalf"
+    raise NotAllowed(f"Задача назначена другому участнику ({assignee_name}); выполнить её может только он")
+
+
+def may_view_route(actor: Actor, route: RouteFacts) -> bool:
+    if actor.is_admin or actor.has("auditor"):
+        return True
+    if actor.user_id in (route.teacher_id, route.tutor_id, route.methodist_id):
+        return True
+    return (actor.has("cnppm_head", route.centre_id) or actor.has("school_head", route.school_id)
+            or actor.has("deputy_head", route.school_id))
+
+
+def require_view_route(actor: Actor, route: RouteFacts) -> None:
+    if not may_view_route(actor, route):
+        raise NotAllowed("Маршрут вне вашей зоны доступа")
+
+
+def require_create_route(actor: Actor, centre_id: int) -> None:
+    """Routes are opened by the CNPPM head of the centre (who assigns tutors), or an admin."""
+    if not (actor.is_admin or actor.has("cnppm_head", centre_id)):
+        raise NotAllowed("Создавать маршруты может руководитель ЦНППМ или администратор")
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Действие доступно только администратору")

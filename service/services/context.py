@@ -1,0 +1,28 @@
+"""The parts every service needs, built once by the app factory and passed explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.engine.adapter import WorkflowEngine
+from service.forms import FormCatalog
+from service.services.uow import UnitOfWork
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ServiceContext:
+    sessions: sessionmaker[Session]
+    engine: WorkflowEngine
+    forms: FormCatalog
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)

@@ -1,0 +1,108 @@
+"""Demo data: a region, a centre, two schools, a person for every role, and routes at
+different stages, driven through the same services the API uses."""
+
+from __future__ import annotations
+
+import copy
+
+import sqlalchemy as sa
+
+from service.db.models import Task, User
+from service.domain.errors import FormRejected
+from service.samples import VALID
+from service.services import accounts, deployments, people, routes
+from service.services.context import ServiceContext
+
+PASSWORD = "iom-demo-2026"
+
+
+def _teacher_info(position: str) -> dict:
+    info = copy.deepcopy(VALID["draft"]["info"])
+    info.pop("full_name"), info.pop("school")
+    info["position"] = position
+    return info
+
+
+def _setup_people(ctx: ServiceContext) -> dict[str, int]:
+    with ctx.uow() as uow:
+        s = uow.session
+        if s.scalar(sa.select(User.id).where(User.login == "admin")):
+            raise FormRejected([], "Демо-данные уже загружены")
+        region = people.add_unit(s, "region", "Энская область")
+        centre = people.add_unit(s, "centre", "ЦНППМ «Учитель будущего» Энской области", region)
+        gym = people.add_unit(s, "school", "МБОУ «Гимназия № 4» г. Энска", centre)
+        sch = people.add_unit(s, "school", "МБОУ «СОШ № 12 им. А. С. Пушкина» г. Энска", centre)
+        ids = {}
+        for login, name, grants in [
+            ("admin", "Администратор Системы", [("admin", None)]),
+            ("auditor", "Ревизорова Анна Сергеевна", [("auditor", region.id)]),
+            ("head_cnppm", "Руководов Пётр Ильич", [("cnppm_head", centre.id)]),
+            ("head_gym", "Директорова Елена Викторовна", [("school_head", gym.id)]),
+            ("head_sch", "Школьный Игорь Павлович", [("school_head", sch.id)]),
+            ("deputy_gym", "Завучева Ольга Николаевна", [("deputy_head", gym.id)]),
+            ("tutor1", "Тьюторова Светлана Андреевна", [("tutor", centre.id)]),
+            ("tutor2", "Наставников Алексей Юрьевич", [("tutor", centre.id)]),
+            ("methodist", "Методистова Ирина Львовна", [("methodist", region.id)]),
+        ]:
+            ids[login] = people.add_user(s, login, name, PASSWORD, grants).id
+        for login, name, school, position in [
+            ("teacher1", "Иванова Мария Петровна", gym, "учитель математики"),
+            ("teacher2", "Петров Николай «Ник» Сергеевич", gym, "учитель физики"),
+            ("teacher3", "Сидорова Анна-Мария Олеговна", sch, "учитель русского языка & литературы"),
+            ("teacher4", "Кузнецов Дмитрий Александрович", sch, "учитель информатики"),
+        ]:
+            ids[login] = people.add_teacher(s, login, name, PASSWORD, school, _teacher_info(position), position).id
+        uow.commit()
+        return ids
+
+
+def _do(ctx: ServiceContext, route_id: int, name: str, data: dict) -> None:
+    with ctx.uow() as uow:
+        task_id, assignee = uow.session.execute(
+            sa.select(Task.id, Task.assignee_id).where(Task.route_id == route_id, Task.name == name,
+                                                       Task.state == "ready")).one()
+    routes.complete_task(ctx, accounts.load_actor(ctx, assignee), task_id, copy.deepcopy(data))
+
+
+def _plan_agreed(ctx: ServiceContext, route_id: int) -> None:
+    _do(ctx, route_id, "draft", VALID["draft"])
+    _do(ctx, route_id, "plan_signatures_methodist", VALID["sign"])
+    _do(ctx, route_id, "plan_signatures_teacher", VALID["sign"])
+
+
+def _approved(ctx: ServiceContext, route_id: int) -> None:
+    _plan_agreed(ctx, route_id)
+    _do(ctx, route_id, "agreement", VALID["review"])
+    _do(ctx, route_id, "approval", {"decision": "accept", "comment": "Утверждаю"})
+
+
+def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
+    """Create everything; returns (login, password, role description) for each demo user."""
+    deployments.deploy(ctx, deployments.read_workflow_files())
+    ids = _setup_people(ctx)
+    head = accounts.load_actor(ctx, ids["head_cnppm"])
+
+    def new(teacher: str, tutor: str) -> int:
+        return routes.create_route(ctx, head, routes.NewRoute(ids[teacher], ids[tutor], ids["methodist"]))
+
+    new("teacher1", "tutor1")  # waits for the tutor's draft
+    r2 = new("teacher2", "tutor1")
+    _plan_agreed(ctx, r2)  # waits for the CNPPM head's agreement
+    r3 = new("teacher3", "tutor2")
+    _approved(ctx, r3)
+    _do(ctx, r3, "implementation", {"next": "correction"})
+    _do(ctx, r3, "correction", VALID["correction"])  # waits for three signatures
+    r4 = new("teacher4", "tutor2")
+    _approved(ctx, r4)
+    _do(ctx, r4, "implementation", {"next": "conclude"})
+    _do(ctx, r4, "final_results", VALID["final_results"])  # waits for the methodist's conclusions
+    return [
+        ("admin", PASSWORD, "администратор"), ("auditor", PASSWORD, "аудитор"),
+        ("head_cnppm", PASSWORD, "руководитель ЦНППМ"), ("head_gym", PASSWORD, "руководитель гимназии № 4"),
+        ("head_sch", PASSWORD, "руководитель СОШ № 12"), ("deputy_gym", PASSWORD, "заместитель руководителя"),
+        ("tutor1", PASSWORD, "тьютор"), ("tutor2", PASSWORD, "тьютор"), ("methodist", PASSWORD, "методист"),
+        ("teacher1", PASSWORD, "педагог (маршрут: составление)"),
+        ("teacher2", PASSWORD, "педагог (маршрут: согласование)"),
+        ("teacher3", PASSWORD, "педагог (маршрут: корректировка на подписи)"),
+        ("teacher4", PASSWORD, "педагог (маршрут: подведение итогов)"),
+    ]

@@ -1,0 +1,56 @@
+"""Deploying BPMN files as versioned specs and loading a route's spec into the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from service.config import ROOT
+from service.db.models import Event, WorkflowSpec
+from service.domain.errors import NotFound, WorkflowRejected
+from service.services.context import ServiceContext
+
+WORKFLOWS_DIR = ROOT / "workflows"
+
+
+def read_workflow_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
+    files = {p.name: p.read_bytes() for p in sorted(directory.glob("*.bpmn"))}
+    if not files:
+        raise WorkflowRejected([f"в {directory} нет файлов .bpmn"])
+    return files
+
+
+def deploy(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = None) -> tuple[str, bool]:
+    """Validate and store the files; returns (content hash, whether this version is new)."""
+    try:
+        texts = {name: data.decode("utf-8") for name, data in files.items()}
+    except UnicodeDecodeError:
+        raise WorkflowRejected(["файлы BPMN должны быть в кодировке UTF-8"]) from None
+    spec_hash = ctx.engine.deploy(files)
+    with ctx.uow() as uow:
+        if uow.session.scalar(sa.select(WorkflowSpec.id).where(WorkflowSpec.content_hash == spec_hash)):
+            return spec_hash, False
+        now = ctx.clock()
+        uow.session.add(WorkflowSpec(content_hash=spec_hash, process_id="iom_route", files=texts,
+                                     deployed_at=now, deployed_by_id=actor_id))
+        uow.session.add(Event(route_id=None, seq=0, at=now, actor_id=actor_id, kind="workflow_deployed",
+                              data={"hash": spec_hash, "files": sorted(texts)}))
+        uow.commit()
+    return spec_hash, True
+
+
+def current_spec(session) -> WorkflowSpec:
+    spec = session.scalar(sa.select(WorkflowSpec).order_by(WorkflowSpec.id.desc()).limit(1))
+    if spec is None:
+        raise NotFound("Схема процесса не развёрнута: выполните `flask --app service deploy`")
+    return spec
+
+
+def ensure_loaded(ctx: ServiceContext, spec: WorkflowSpec) -> str:
+    """Make sure the engine has the spec a route runs on (after a restart, an older version)."""
+    if not ctx.engine.is_loaded(spec.content_hash):
+        loaded = ctx.engine.deploy({name: text.encode("utf-8") for name, text in spec.files.items()})
+        if loaded != spec.content_hash:
+            raise WorkflowRejected([f"содержимое версии {spec.content_hash[:12]} не совпадает с её хешем"])
+    return spec.content_hash

@@ -1,0 +1,161 @@
+"""Use cases that change a route: open it, complete one of its tasks."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
+from service.domain.access import Actor, completion_mode, require_create_route
+from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
+from service.domain.route_rules import finished_status
+from service.services.assignment import head_of, sync_tasks
+from service.services.context import ServiceContext
+from service.services.deployments import current_spec, ensure_loaded
+from service.services.events import append_event
+from service.tasks.checks import check_submission
+
+
+@dataclass(frozen=True)
+class NewRoute:
+    teacher_id: int
+    tutor_id: int
+    methodist_id: int
+    title: str = ""
+
+
+def _person(session, user_id: int, role: str, label: str) -> User:
+    user = session.get(User, user_id)
+    has_role = session.scalar(sa.select(RoleGrant.id).where(RoleGrant.user_id == user_id, RoleGrant.role == role))
+    if user is None or not user.is_active or not has_role:
+        raise FormRejected([FieldProblem(f"/{role}_id", f"{label} не найден или не имеет этой роли")])
+    return user
+
+
+def _initial_card(teacher: User, profile: TeacherProfile, school: OrgUnit) -> dict[str, Any]:
+    info = copy.deepcopy(profile.info)
+    info.update({"full_name": teacher.full_name, "school": school.name,
+                 "position": info.get("position") or teacher.position})
+    return {"info": info, "revision": 0}
+
+
+def create_route(ctx: ServiceContext, actor: Actor, new: NewRoute, previous: Route | None = None) -> int:
+    """Open a route for a teacher with a tutor and a methodist; the tutor gets the draft."""
+    with ctx.uow() as uow:
+        route_id = open_route(ctx, uow.session, actor, new, previous)
+        uow.commit()
+        return route_id
+
+
+def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previous: Route | None = None) -> int:
+    teacher = _person(session, new.teacher_id, "teacher", "Педагог")
+    _person(session, new.tutor_id, "tutor", "Тьютор")
+    _person(session, new.methodist_id, "methodist", "Методист")
+    profile = session.get(TeacherProfile, teacher.id)
+    if profile is None:
+        raise FormRejected([FieldProblem("/teacher_id", "У педагога нет информационной справки (школы)")])
+    school = session.get(OrgUnit, profile.school_id)
+    centre_id = school.parent_id
+    if previous is None:
+        require_create_route(actor, centre_id)
+    for role, unit in (("school_head", school.id), ("cnppm_head", centre_id)):
+        if head_of(session, role, unit) is None:
+            raise FormRejected([FieldProblem("/teacher_id", f"У организации педагога не назначен {role}")])
+    spec = current_spec(session)  # a prolongation is a new route: it starts on the current version
+    spec_hash = ensure_loaded(ctx, spec)
+    now = ctx.clock()
+    card = _initial_card(teacher, profile, school)
+    if previous is not None:
+        card["prolongs_route"] = previous.id
+    snap = ctx.engine.start(spec_hash, card, now.date())
+    title = new.title.strip() or f"ИОМ: {teacher.full_name}"
+    route = Route(teacher_id=teacher.id, tutor_id=new.tutor_id, methodist_id=new.methodist_id, school_id=school.id,
+                  centre_id=centre_id, spec_id=spec.id, previous_route_id=previous.id if previous else None,
+                  title=title[:300], status="active", stage=snap.ready[0].stage, card=snap.card or card,
+                  created_at=now, created_by_id=actor.user_id, updated_at=now)
+    session.add(route)
+    session.flush()
+    session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
+    opened, _ = sync_tasks(session, route, snap.ready, now)
+    append_event(session, route_id=route.id, at=now, kind="route_created", actor_id=actor.user_id,
+                 data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
+                       "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
+                       "opened": [t.id for t in opened]})
+    return route.id
+
+
+def _already_done(session, task: Task) -> TaskAlreadyDone:
+    if task.state == "completed":
+        who = session.get(User, task.completed_by_id)
+        when = task.completed_at.strftime("%d.%m.%Y %H:%M") if task.completed_at else "?"
+        return TaskAlreadyDone(f"Задача уже выполнена: {who.full_name if who else '?'}, {when} (UTC)")
+    return TaskAlreadyDone("Задача снята: маршрут ушёл дальше (например, другой участник вернул документ)")
+
+
+def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
+    """Validate and apply one task's submission; exactly one of two racing requests wins."""
+    with ctx.uow() as uow:
+        session = uow.session
+        task = session.get(Task, task_id)
+        if task is None:
+            raise NotFound("Задача не найдена")
+        assignee = session.get(User, task.assignee_id)
+        mode = completion_mode(actor, task.assignee_id, assignee.full_name)
+        if task.state != "ready":
+            raise _already_done(session, task)
+        route = session.get(Route, task.route_id)
+        _validate(ctx, task.form, submission, route.card)
+        state = session.get(RouteState, route.id)
+        spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
+        now = ctx.clock()
+        snap = ctx.engine.complete(spec_hash, state.state, task.engine_task_id, submission, now.date(),
+                                   lambda: copy.deepcopy(route.card))
+        state.state, state.data = snap.state, snap.data
+        task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
+        if snap.card is not None:
+            route.card = snap.card
+        opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task)
+        _advance_route(route, snap, now)
+        append_event(session, route_id=route.id, at=now, kind="task_completed", actor_id=actor.user_id,
+                     on_behalf_of_id=task.assignee_id if mode == "on_behalf" else None, task_id=task.id,
+                     task_name=task.name,
+                     data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
+                           "submission": submission, "opened": [t.id for t in opened],
+                           "cancelled": [t.id for t in cancelled], "card_revision": route.card.get("revision", 0)})
+        next_route_id = _finish(ctx, session, actor, route, now) if snap.finished else None
+        uow.commit()
+        return {"task_id": task.id, "route_id": route.id, "stage": route.stage, "status": route.status,
+                "opened": [t.id for t in opened], "next_route_id": next_route_id}
+
+
+def _validate(ctx: ServiceContext, form: str, submission: Any, card: dict[str, Any]) -> None:
+    problems = [FieldProblem(e.pointer, e.message) for e in ctx.forms.validate(form, submission)]
+    if not problems:
+        problems = check_submission(form, submission, card)
+    if problems:
+        raise FormRejected(problems)
+
+
+def _advance_route(route: Route, snap, now) -> None:
+    route.updated_at = now
+    if snap.ready:
+        route.stage = snap.ready[0].stage
+    if route.card.get("started_on") and route.started_on is None:
+        route.started_on = now.date()
+
+
+def _finish(ctx: ServiceContext, session, actor: Actor, route: Route, now) -> int | None:
+    route.status = route.stage = finished_status(route.card)
+    route.ended_on = now.date()
+    append_event(session, route_id=route.id, at=now, kind=f"route_{route.status}", actor_id=actor.user_id,
+                 data={"result": route.status})
+    if route.status != "prolonged":
+        return None
+    new = NewRoute(route.teacher_id, route.tutor_id, route.methodist_id, f"{route.title} (продление)")
+    next_id = open_route(ctx, session, actor, new, previous=route)
+    append_event(session, route_id=route.id, at=now, kind="route_prolonged_as", actor_id=actor.user_id,
+                 data={"next_route_id": next_id})
+    return next_id

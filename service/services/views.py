@@ -1,0 +1,160 @@
+"""Read models: what the API and pages show. Plain dicts of JSON values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.models import Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
+from service.domain.access import Actor, RouteFacts, require_view_route
+from service.domain.errors import NotAllowed, NotFound
+from service.domain.route_rules import STAGE_TITLES, is_return
+from service.services.context import ServiceContext
+from service.services.deployments import ensure_loaded
+from service.tasks.card import PLAN_SECTIONS
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _names(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def facts(route: Route) -> RouteFacts:
+    return RouteFacts(route.teacher_id, route.tutor_id, route.methodist_id, route.school_id, route.centre_id)
+
+
+def _task_row(task: Task, names: dict[int, str], now: datetime) -> dict[str, Any]:
+    return {
+        "id": task.id, "route_id": task.route_id, "name": task.name, "title": task.title, "form": task.form,
+        "role": task.role, "stage": task.stage, "state": task.state,
+        "assignee": {"id": task.assignee_id, "name": names.get(task.assignee_id)},
+        "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
+        "waiting_days": (now - task.created_at).days if task.state == "ready" else None,
+        "completed_at": _iso(task.completed_at),
+        "completed_by": ({"id": task.completed_by_id, "name": names.get(task.completed_by_id)}
+                         if task.completed_by_id else None),
+    }
+
+
+def _load_route(session, actor: Actor, route_id: int) -> Route:
+    route = session.get(Route, route_id)
+    if route is None:
+        raise NotFound("Маршрут не найден")
+    require_view_route(actor, facts(route))
+    return route
+
+
+def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
+    with ctx.uow() as uow:
+        s = uow.session
+        route = _load_route(s, actor, route_id)
+        tasks = s.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == "ready")
+                          .order_by(Task.created_at, Task.name)).all()
+        names = _names(s, [route.teacher_id, route.tutor_id, route.methodist_id, *(t.assignee_id for t in tasks)])
+        units = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name)
+                               .where(OrgUnit.id.in_([route.school_id, route.centre_id]))).all())
+        next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
+        now = ctx.clock()
+        state = s.get(RouteState, route.id)
+        return {
+            "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
+            "stage_title": STAGE_TITLES.get(route.stage, route.stage),
+            "teacher": {"id": route.teacher_id, "name": names.get(route.teacher_id)},
+            "tutor": {"id": route.tutor_id, "name": names.get(route.tutor_id)},
+            "methodist": {"id": route.methodist_id, "name": names.get(route.methodist_id)},
+            "school": {"id": route.school_id, "name": units.get(route.school_id)},
+            "centre": {"id": route.centre_id, "name": units.get(route.centre_id)},
+            "card": route.card, "data": state.data if state else {},
+            "open_tasks": [_task_row(t, names, now) for t in tasks],
+            "waiting_for": sorted({names.get(t.assignee_id) for t in tasks}),
+            "previous_route_id": route.previous_route_id, "next_route_id": next_id,
+            "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
+            "ended_on": _iso(route.ended_on), "version": state.version if state else None,
+        }
+
+
+def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
+    with ctx.uow() as uow:
+        s = uow.session
+        route = _load_route(s, actor, route_id)
+        events = s.scalars(sa.select(Event).where(Event.route_id == route.id).order_by(Event.seq)).all()
+        names = _names(s, [e.actor_id for e in events] + [e.on_behalf_of_id for e in events])
+        return [{
+            "seq": e.seq, "at": _iso(e.at), "kind": e.kind, "task_id": e.task_id, "task_name": e.task_name,
+            "actor": {"id": e.actor_id, "name": names.get(e.actor_id)} if e.actor_id else None,
+            "on_behalf_of": ({"id": e.on_behalf_of_id, "name": names.get(e.on_behalf_of_id)}
+                             if e.on_behalf_of_id else None),
+            "data": e.data,
+        } for e in events]
+
+
+def my_tasks(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's waiting tasks, oldest first, with the route they belong to."""
+    with ctx.uow() as uow:
+        s = uow.session
+        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id).join(Route, Route.id == Task.route_id)
+                         .where(Task.assignee_id == actor.user_id, Task.state == "ready")
+                         .order_by(Task.created_at, Task.id)).all()
+        names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
+        now = ctx.clock()
+        out = []
+        for task, title, teacher_id in rows:
+            item = _task_row(task, names, now)
+            item["route"] = {"id": task.route_id, "title": title, "teacher": names.get(teacher_id)}
+            out.append(item)
+        return out
+
+
+def _remarks(s, task: Task) -> list[dict[str, Any]]:
+    """Returns with remarks made since this task was last done: what the person must fix."""
+    last_done = s.scalar(sa.select(sa.func.max(Event.seq)).where(
+        Event.route_id == task.route_id, Event.task_name == task.name, Event.kind == "task_completed"))
+    events = s.scalars(sa.select(Event).where(Event.route_id == task.route_id, Event.kind == "task_completed",
+                                              Event.seq > (last_done or 0)).order_by(Event.seq)).all()
+    names = _names(s, [e.actor_id for e in events])
+    return [{"by": names.get(e.actor_id), "role": e.data.get("role"), "task": e.data.get("title"), "at": _iso(e.at),
+             "comment": e.data["submission"].get("comment", "")}
+            for e in events if isinstance(e.data.get("submission"), dict) and is_return(e.data["submission"])]
+
+
+def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
+    """One task with its form schema, what to prefill, the card and the remarks to address."""
+    with ctx.uow() as uow:
+        s = uow.session
+        task = s.get(Task, task_id)
+        if task is None:
+            raise NotFound("Задача не найдена")
+        route = s.get(Route, task.route_id)
+        if task.assignee_id != actor.user_id and not actor.is_admin:
+            try:
+                require_view_route(actor, facts(route))
+            except NotAllowed:
+                raise NotAllowed("Задача назначена другому участнику") from None
+        names = _names(s, [task.assignee_id, task.completed_by_id])
+        view = _task_row(task, names, ctx.clock())
+        view["route"] = {"id": route.id, "title": route.title, "stage": route.stage}
+        view["schema"] = ctx.forms.schema(task.form)
+        view["card"] = route.card
+        view["remarks"] = _remarks(s, task) if task.state == "ready" else []
+        view["prefill"] = _prefill(ctx, task, route) if task.state == "ready" else None
+        view["can_complete"] = task.state == "ready" and (task.assignee_id == actor.user_id or actor.is_admin)
+        return view
+
+
+def _prefill(ctx: ServiceContext, task: Task, route: Route) -> dict[str, Any] | None:
+    if task.form == "draft":
+        plan = {k: route.card[k] for k in PLAN_SECTIONS if k in route.card}
+        return ctx.forms.fit("draft", plan) if plan else None
+    with ctx.uow() as uow:
+        state = uow.session.get(RouteState, route.id)
+        spec_hash = ensure_loaded(ctx, uow.session.get(WorkflowSpec, route.spec_id))
+    data = ctx.engine.task_data(spec_hash, state.state, task.engine_task_id)
+    return data.get(task.name)
