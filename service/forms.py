@@ -375,7 +375,7 @@ def _bad_character(text: str) -> str | None:
     return None
 
 
-def _resolve(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+def _deref(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     while isinstance(schema, dict) and "$ref" in schema:
         node: Any = root
         for part in schema["$ref"].removeprefix("#/").split("/"):
@@ -385,7 +385,7 @@ def _resolve(root: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fit(root: dict[str, Any], schema: dict[str, Any], value: Any) -> Any:
-    schema = _resolve(root, schema)
+    schema = _deref(root, schema)
     if isinstance(value, dict) and "properties" in schema:
         props = schema["properties"]
         return {k: _fit(root, props[k], v) for k, v in value.items() if k in props}

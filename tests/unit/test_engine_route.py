@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-
 from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from service.domain.errors import StepFailed, TaskAlreadyDone
@@ -22,8 +21,8 @@ from tests.engine_driver import (
     Driver,
     deployed_engine,
     example,
-    replace_once,
     real_bpmn,
+    replace_once,
     returned,
 )
 
