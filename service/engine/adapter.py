@@ -102,7 +102,7 @@ class WorkflowEngine:
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
         workflow.script_engine = self._script_engine(box, today)
-        self._guard(workflow.refresh_waiting_tasks)  # a timer that is due wins over the submission
+        self._guard(workflow.refresh_timers)  # a timer that is due wins over the submission
         task = self._ready_task(workflow, engine_task_id)
         task.data[task.task_spec.name] = copy.deepcopy(submission)
         self._guard(task.run)

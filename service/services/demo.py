@@ -23,7 +23,8 @@ def _teacher_info(position: str) -> dict:
     return info
 
 
-def _setup_people(ctx: ServiceContext) -> dict[str, int]:
+def setup_people(ctx: ServiceContext) -> dict[str, int]:
+    """The demo organisation and people; returns login → user id."""
     with ctx.uow() as uow:
         s = uow.session
         if s.scalar(sa.select(User.id).where(User.login == "admin")):
@@ -79,7 +80,7 @@ def _approved(ctx: ServiceContext, route_id: int) -> None:
 def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
     """Create everything; returns (login, password, role description) for each demo user."""
     deployments.deploy(ctx, deployments.read_workflow_files())
-    ids = _setup_people(ctx)
+    ids = setup_people(ctx)
     head = accounts.load_actor(ctx, ids["head_cnppm"])
 
     def new(teacher: str, tutor: str) -> int:
