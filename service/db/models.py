@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +10,23 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(sa.TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -42,7 +59,7 @@ class User(Base):
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
     password_hash: Mapped[str] = mapped_column(sa.String(300))
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RoleGrant(Base):
@@ -65,9 +82,9 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class TeacherProfile(Base):
@@ -87,7 +104,7 @@ class WorkflowSpec(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     process_id: Mapped[str] = mapped_column(sa.String(100))
     files: Mapped[dict[str, Any]] = mapped_column()  # file name → BPMN XML text
-    deployed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
@@ -105,9 +122,9 @@ class Route(Base):
     status: Mapped[str] = mapped_column(sa.String(16), index=True)  # active | completed | prolonged
     stage: Mapped[str] = mapped_column(sa.String(32), index=True)
     card: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_on: Mapped[date | None] = mapped_column(sa.Date)
     ended_on: Mapped[date | None] = mapped_column(sa.Date)
 
@@ -148,9 +165,9 @@ class Task(Base):
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     state: Mapped[str] = mapped_column(sa.String(16))  # ready | completed | cancelled
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
@@ -162,7 +179,7 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
     seq: Mapped[int] = mapped_column()
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from service.domain.errors import NotFound, RouteError, StepFailed, TaskAlreadyDone
@@ -125,8 +125,8 @@ class WorkflowEngine:
     def _ready_task(workflow: BpmnWorkflow, engine_task_id: str):
         try:
             task = workflow.get_task_from_id(UUID(engine_task_id))
-        except (ValueError, KeyError):
-            task = None
+        except (ValueError, KeyError, TaskNotFoundException):
+            task = None  # not a task id, or a task a refusal or loop round has removed
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
         return task

@@ -11,7 +11,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from service.domain.errors import UnsafeExpression
+from service.domain.errors import StepFailed, UnsafeExpression
 from service.engine import expressions
 from service.tasks import HandlerRegistry, StepContext
 
@@ -52,7 +52,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         handler = self._handlers.get(operation_name)
-        new_card = handler(self._card.card, copy.deepcopy(context), self._context)
+        try:
+            new_card = handler(self._card.card, copy.deepcopy(context), self._context)
+        except Exception as exc:
+            raise StepFailed(f"Шаг «{operation_name}» не выполнен: {type(exc).__name__}: {exc}") from exc
         return json.dumps(self._card.replace(new_card))
 
 

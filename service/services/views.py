@@ -144,17 +144,18 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
         view["schema"] = ctx.forms.schema(task.form)
         view["card"] = route.card
         view["remarks"] = _remarks(s, task) if task.state == "ready" else []
-        view["prefill"] = _prefill(ctx, task, route) if task.state == "ready" else None
+        view["prefill"] = _prefill(ctx, s, task, route) if task.state == "ready" else None
         view["can_complete"] = task.state == "ready" and (task.assignee_id == actor.user_id or actor.is_admin)
         return view
 
 
-def _prefill(ctx: ServiceContext, task: Task, route: Route) -> dict[str, Any] | None:
+def _prefill(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any] | None:
+    """Draft: the plan sections of the card. Others: the task's own earlier submission when the
+    BPMN keeps it for revision (a refused correction), else nothing."""
     if task.form == "draft":
         plan = {k: route.card[k] for k in PLAN_SECTIONS if k in route.card}
         return ctx.forms.fit("draft", plan) if plan else None
-    with ctx.uow() as uow:
-        state = uow.session.get(RouteState, route.id)
-        spec_hash = ensure_loaded(ctx, uow.session.get(WorkflowSpec, route.spec_id))
+    state = s.get(RouteState, route.id)
+    spec_hash = ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id))
     data = ctx.engine.task_data(spec_hash, state.state, task.engine_task_id)
     return data.get(task.name)

@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-from SpiffWorkflow.exceptions import TaskNotFoundException
 
 from service.domain.errors import StepFailed, TaskAlreadyDone
 from service.tasks import HandlerRegistry
@@ -260,13 +259,6 @@ def test_completing_with_a_garbage_task_id_is_refused(route, engine_id):
         _complete_with(route, engine_id, example("draft"))
 
 
-STALE_ID_BUG = (
-    "adapter._ready_task catches only ValueError/KeyError, but SpiffWorkflow 3.2 "
-    "get_task_from_id raises TaskNotFoundException for an id not in the tree"
-)
-
-
-@pytest.mark.xfail(reason=STALE_ID_BUG, raises=TaskNotFoundException, strict=True)
 def test_completing_a_task_cancelled_by_a_refusal_is_refused(route):
     route.do("draft")
     methodist_id = route.task("plan_signatures_methodist").engine_id
@@ -275,7 +267,6 @@ def test_completing_a_task_cancelled_by_a_refusal_is_refused(route):
         _complete_with(route, methodist_id, example("sign"))
 
 
-@pytest.mark.xfail(reason=STALE_ID_BUG, raises=TaskNotFoundException, strict=True)
 def test_completing_with_a_well_formed_unknown_task_id_is_refused(route):
     with pytest.raises(TaskAlreadyDone):
         _complete_with(route, str(uuid.uuid4()), example("draft"))
@@ -353,13 +344,6 @@ def _at_activity_report(deployed) -> Driver:
     return route
 
 
-@pytest.mark.xfail(
-    reason="environment.RestrictedScriptEngine.call_service calls the handler without wrapping its "
-           "exception, and adapter._guard only converts SpiffWorkflowException: the handler's own "
-           "exception escapes engine.complete instead of StepFailed",
-    raises=HandlerBroke,
-    strict=True,
-)
 def test_a_handler_that_raises_surfaces_as_step_failed(deployed, broken_engine):
     route = _at_activity_report(deployed)
     engine, spec_hash = broken_engine
@@ -375,7 +359,7 @@ def test_a_failed_handler_leaves_the_route_where_it_was(deployed, broken_engine)
     state_before, card_before = route.snap.state, copy.deepcopy(route.card)
     task_id = route.task("activity_report").engine_id
 
-    with pytest.raises((StepFailed, HandlerBroke)):
+    with pytest.raises(StepFailed):
         engine.complete(spec_hash, state_before, task_id, example("activity_report"), TODAY,
                         lambda: route.card)
 

@@ -1,0 +1,101 @@
+"""An app on a real database with the workflows deployed and the demo people, and an HTTP
+client per person."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service import create_app
+from service.db.migrate import upgrade
+from service.samples import VALID
+from service.services import deployments
+from service.services.demo import PASSWORD, setup_people
+
+
+class FakeClock:
+    """Moves forward a minute on every reading, so event order and waiting times are real."""
+
+    def __init__(self):
+        self.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "CLOCK": FakeClock()})
+    ctx = app.extensions["iom"]
+    upgrade(ctx.sessions.kw["bind"])
+    deployments.deploy(ctx, deployments.read_workflow_files())
+    app.config["PEOPLE"] = setup_people(ctx)
+    yield app
+    ctx.sessions.kw["bind"].dispose()
+
+
+class Person:
+    """One logged-in person with their own cookie jar."""
+
+    def __init__(self, app, login: str):
+        self.login = login
+        self.id = app.config["PEOPLE"][login]
+        self.client = app.test_client()
+        r = self.client.post("/api/login", json={"login": login, "password": PASSWORD})
+        assert r.status_code == 200, r.get_json()
+
+    def get(self, url: str):
+        return self.client.get(url)
+
+    def post(self, url: str, body=None):
+        return self.client.post(url, json=body)
+
+    def tasks(self) -> list[dict]:
+        r = self.get("/api/tasks")
+        assert r.status_code == 200
+        return r.get_json()["tasks"]
+
+    def task(self, route_id: int, name: str) -> dict:
+        found = [t for t in self.tasks() if t["route_id"] == route_id and t["name"] == name]
+        assert found, f"{self.login} has no {name} on route {route_id}: {[t['name'] for t in self.tasks()]}"
+        return found[0]
+
+    def complete(self, task_id: str, data):
+        return self.post(f"/api/tasks/{task_id}/complete", {"data": data})
+
+    def do(self, route_id: int, name: str, data=None) -> dict:
+        """Complete my task `name` on the route; fails the test unless accepted."""
+        task = self.task(route_id, name)
+        payload = copy.deepcopy(VALID[task["form"]] if data is None else data)
+        r = self.complete(task["id"], payload)
+        assert r.status_code == 200, (name, r.get_json())
+        return r.get_json()
+
+
+@pytest.fixture
+def people(app):
+    cache: dict[str, Person] = {}
+
+    def person(login: str) -> Person:
+        if login not in cache:
+            cache[login] = Person(app, login)
+        return cache[login]
+
+    return person
+
+
+@pytest.fixture
+def new_route(people, app):
+    """Open a route for a teacher (as the CNPPM head); returns its id."""
+
+    def make(teacher: str = "teacher1", tutor: str = "tutor1") -> int:
+        ids = app.config["PEOPLE"]
+        r = people("head_cnppm").post("/api/routes", {"teacher_id": ids[teacher], "tutor_id": ids[tutor],
+                                                      "methodist_id": ids["methodist"]})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["id"]
+
+    return make
