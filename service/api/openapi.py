@@ -1,13 +1,413 @@
-"""GET /api/openapi.json (filled in below)."""
+"""GET /api/openapi.json: the OpenAPI 3.1 description of the JSON API, built here in Python.
+
+The response shapes follow service/services/views.py (`_task_row`, `route_view`, `route_events`,
+`my_tasks`, `task_view`), service/services/routes.py (`complete_task`) and
+service/services/accounts.py (`issue_token`); the error body follows service/api/errors.py.
+tests/e2e/test_openapi.py checks the document against the app's URL map and live responses.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import metadata
+from typing import Any
+
 from flask import Blueprint, jsonify
 
+from service.config import ROOT
+from service.domain.access import ROLES, WORKFLOW_ROLES
+from service.domain.route_rules import STAGE_TITLES
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+OPENAPI_VERSION = "3.1.0"
+JSON = "application/json"
+
+Schema = dict[str, Any]
 
 
 @bp.get("/openapi.json")
 def spec():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify({"openapi": "3.1.0", "info": {"title": "IOM", "version": "0.1.0"}, "paths": {}})
+    return jsonify(build_spec())
+
+
+# --- small builders ---------------------------------------------------------------------------
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Schema) -> Schema:
+    """`schema` or null (JSON Schema 2020-12, as OpenAPI 3.1 uses it)."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    out = dict(schema)
+    out["type"] = [schema["type"], "null"]
+    return out
+
+
+def _obj(properties: dict[str, Schema], required: list[str] | None = None, description: str | None = None) -> Schema:
+    out: Schema = {"type": "object", "properties": properties,
+                   "required": list(properties) if required is None else required}
+    if description:
+        out["description"] = description
+    return out
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+ID: Schema = {"type": "integer", "minimum": 1}
+DATE_TIME: Schema = {"type": "string", "format": "date-time"}
+DATE: Schema = {"type": "string", "format": "date"}
+ANY_OBJECT: Schema = {"type": "object"}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("iom-service")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+def _forms() -> list[tuple[str, str]]:
+    """(name, title) of every task form in forms/*.json."""
+    out = []
+    for path in sorted((ROOT / "forms").glob("*.json")):
+        try:
+            title = json.loads(path.read_text(encoding="utf-8")).get("title", "")
+        except (OSError, ValueError, AttributeError):
+            title = ""
+        out.append((path.stem, title))
+    return out
+
+
+# --- component schemas ------------------------------------------------------------------------
+
+
+def _task_row_properties(form_names: list[str]) -> dict[str, Schema]:
+    """The fields of views._task_row, shared by TaskRow, MyTask and TaskView."""
+    return {
+        "id": {"type": "string", "description": "Идентификатор задачи"},
+        "route_id": ID,
+        "name": {"type": "string",
+                 "description": "Имя задачи в схеме процесса (BPMN), например plan_signatures_teacher"},
+        "title": {"type": "string", "description": "Название задачи для человека"},
+        "form": {"type": "string", "enum": form_names, "description": "Форма задачи (forms/<form>.json)"},
+        "role": {"type": "string", "enum": sorted(WORKFLOW_ROLES), "description": "Роль исполнителя"},
+        "stage": {"type": "string", "description": "Этап маршрута, к которому относится задача"},
+        "state": {"type": "string", "enum": ["ready", "completed", "cancelled"],
+                  "description": "ready — ожидает выполнения; completed — выполнена; cancelled — снята"},
+        "assignee": _ref("PersonRef"),
+        "created_at": DATE_TIME,
+        "due_at": _nullable(DATE_TIME),
+        "waiting_days": _nullable({"type": "integer", "minimum": 0,
+                                   "description": "Сколько полных дней задача ждёт (только для state=ready)"}),
+        "completed_at": _nullable(DATE_TIME),
+        "completed_by": _nullable(_ref("PersonRef")),
+    }
+
+
+def _schemas(form_names: list[str]) -> dict[str, Schema]:
+    row = _task_row_properties(form_names)
+    stages = ", ".join(f"{k} — {v}" for k, v in STAGE_TITLES.items())
+    return {
+        "FieldProblem": _obj({
+            "pointer": {"type": "string",
+                        "description": "JSON Pointer на поле (\"\" — вся форма), например /info/full_name"},
+            "message": {"type": "string", "description": "Сообщение по-русски"},
+        }, description="Ошибка в конкретном поле отправленных данных"),
+        "Error": _obj({
+            "error": {"type": "string", "description": "Сообщение об ошибке по-русски"},
+            "status": {"type": "integer", "description": "HTTP-статус ответа"},
+            "problems": {"type": "array", "items": _ref("FieldProblem"),
+                         "description": "Только у 422: ошибки по полям"},
+        }, ["error", "status"], "Тело любого ответа с ошибкой"),
+        "PersonRef": _obj({"id": INT, "name": _nullable(STR)}, description="Участник: идентификатор и ФИО"),
+        "OrgUnitRef": _obj({"id": INT, "name": _nullable(STR)}, description="Организация: идентификатор и название"),
+        "RoleGrant": _obj({
+            "role": {"type": "string", "enum": list(ROLES)},
+            "org_unit_id": _nullable({"type": "integer", "description": "Организация, в которой действует роль; "
+                                                                      "null — без ограничения"}),
+        }, description="Роль пользователя в организации"),
+        "Me": _obj({
+            "id": INT,
+            "name": {"type": "string", "description": "ФИО"},
+            "roles": {"type": "array", "items": _ref("RoleGrant")},
+        }, description="Вошедший пользователь с его ролями"),
+        "TaskRow": _obj(row, description="Задача (строка списка)"),
+        "MyTask": _obj({**row, "route": _obj({
+            "id": INT, "title": STR, "teacher": _nullable({"type": "string", "description": "ФИО педагога"}),
+        })}, description="Задача из моего списка, с маршрутом, к которому она относится"),
+        "TaskList": _obj({"tasks": {"type": "array", "items": _ref("MyTask")}}),
+        "Remark": _obj({
+            "by": _nullable({"type": "string", "description": "ФИО вернувшего"}),
+            "role": _nullable(STR),
+            "task": _nullable({"type": "string", "description": "Название задачи, на которой вернули"}),
+            "at": DATE_TIME,
+            "comment": STR,
+        }, description="Замечание при возврате на доработку"),
+        "TaskView": _obj({
+            **row,
+            "route": _obj({"id": INT, "title": STR, "stage": STR}),
+            "schema": {"type": "object", "description": "JSON Schema (draft 2020-12) формы задачи; "
+                                                       "ей должно соответствовать поле data при выполнении"},
+            "card": {"type": "object", "description": "Карточка маршрута (документ ИОМ)"},
+            "remarks": {"type": "array", "items": _ref("Remark"),
+                        "description": "Замечания, которые нужно учесть (только для state=ready)"},
+            "prefill": _nullable({"type": "object", "description": "Данные для предзаполнения формы"}),
+            "can_complete": {"type": "boolean", "description": "Может ли текущий пользователь выполнить задачу"},
+        }, description="Задача с формой, предзаполнением, карточкой и замечаниями"),
+        "RouteView": _obj({
+            "id": INT,
+            "title": STR,
+            "status": {"type": "string", "enum": ["active", "completed", "prolonged"]},
+            "stage": {"type": "string", "description": f"Этап: {stages}"},
+            "stage_title": STR,
+            "teacher": _ref("PersonRef"),
+            "tutor": _ref("PersonRef"),
+            "methodist": _ref("PersonRef"),
+            "school": _ref("OrgUnitRef"),
+            "centre": _ref("OrgUnitRef"),
+            "card": {"type": "object", "description": "Карточка маршрута (документ ИОМ)"},
+            "data": {"type": "object", "description": "Данные процесса (движка BPMN)"},
+            "open_tasks": {"type": "array", "items": _ref("TaskRow")},
+            "waiting_for": {"type": "array", "items": STR, "description": "ФИО тех, от кого ждут действий"},
+            "previous_route_id": _nullable(INT),
+            "next_route_id": _nullable({"type": "integer", "description": "Маршрут-продление, если есть"}),
+            "created_at": DATE_TIME,
+            "started_on": _nullable(DATE),
+            "ended_on": _nullable(DATE),
+            "version": _nullable(INT),
+        }, description="Маршрут: этап, карточка, данные процесса, открытые задачи"),
+        "Event": _obj({
+            "seq": {"type": "integer", "minimum": 1, "description": "Номер события в маршруте, с 1"},
+            "at": DATE_TIME,
+            "kind": {"type": "string", "description": "route_created, task_completed, route_completed, "
+                                                       "route_prolonged, route_prolonged_as"},
+            "task_id": _nullable(STR),
+            "task_name": _nullable(STR),
+            "actor": _nullable(_ref("PersonRef")),
+            "on_behalf_of": _nullable(_ref("PersonRef")),
+            "data": ANY_OBJECT,
+        }, description="Событие истории маршрута"),
+        "EventList": _obj({"events": {"type": "array", "items": _ref("Event")}}),
+        "CompletionResult": _obj({
+            "task_id": STR,
+            "route_id": INT,
+            "stage": STR,
+            "status": {"type": "string", "enum": ["active", "completed", "prolonged"]},
+            "opened": {"type": "array", "items": STR, "description": "Идентификаторы открывшихся задач"},
+            "next_route_id": _nullable({"type": "integer", "description": "Новый маршрут, если этот продлён"}),
+        }, description="Результат выполнения задачи"),
+        "Token": _obj({
+            "id": INT,
+            "name": STR,
+            "token": {"type": "string", "pattern": "^iom_", "description": "Токен; показывается один раз"},
+        }, description="Персональный токен API"),
+        "LogoutResult": _obj({"ok": {"const": True}}),
+        "LoginRequest": _obj({"login": STR, "password": STR}),
+        "TokenRequest": _obj({"name": {"type": "string", "maxLength": 100, "default": "",
+                                       "description": "Название токена; пустое — «token»"}}, []),
+        "RouteRequest": _obj({
+            "teacher_id": {**ID, "description": "Педагог (с информационной справкой)"},
+            "tutor_id": {**ID, "description": "Тьютор"},
+            "methodist_id": {**ID, "description": "Региональный методист"},
+            "title": {"type": "string", "maxLength": 300, "default": "",
+                      "description": "Название; пустое — «ИОМ: <ФИО педагога>»"},
+        }, ["teacher_id", "tutor_id", "methodist_id"]),
+        "CompleteRequest": _obj({
+            "data": {"type": "object", "description": "Данные формы задачи; схема — GET /api/tasks/{task_id} → schema"},
+        }),
+    }
+
+
+# --- responses --------------------------------------------------------------------------------
+
+_ERRORS = {
+    "400": ("BadRequest", "Некорректный JSON или тело запроса — не JSON-объект"),
+    "401": ("Unauthorized", "Требуется вход в систему (нет сессии или токена, либо токен отозван)"),
+    "403": ("Forbidden", "Доступ запрещён: не тот участник или вне зоны доступа"),
+    "404": ("NotFound", "Не найдено"),
+    "409": ("Conflict", "Задача уже выполнена или снята, либо маршрут одновременно изменён другим запросом"),
+    "413": ("PayloadTooLarge", "Слишком большой запрос (больше 2 МБ)"),
+    "415": ("UnsupportedMediaType", "Ожидается JSON (Content-Type: application/json)"),
+    "422": ("Unprocessable", "Данные не прошли проверку; problems указывает на поля"),
+    "500": ("InternalError", "Внутренняя ошибка, например не выполнен автоматический шаг процесса"),
+}
+
+
+def _json(schema: Schema, description: str, headers: dict | None = None) -> dict:
+    out: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _responses(ok: tuple[str, dict], *errors: str, **overrides: str) -> dict:
+    """The success response and the shared error responses; `overrides` (e.g. e409=...) replace
+    an error's description for this operation."""
+    out = {ok[0]: ok[1]}
+    for code in errors:
+        text = overrides.get(f"e{code}")
+        out[code] = _json(_ref("Error"), text) if text else {"$ref": f"#/components/responses/{_ERRORS[code][0]}"}
+    return out
+
+
+def _body(name: str, description: str | None = None) -> dict:
+    out: dict[str, Any] = {"required": True, "content": {JSON: {"schema": _ref(name)}}}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _path_param(name: str, schema: Schema, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+# --- document ---------------------------------------------------------------------------------
+
+
+@cache
+def build_spec() -> dict[str, Any]:
+    """The whole OpenAPI document (built once; do not mutate the result)."""
+    forms = _forms()
+    form_names = [name for name, _ in forms]
+    form_list = "\n".join(f"- `{name}` — {title}" for name, title in forms)
+    route_id = _path_param("route_id", ID, "Идентификатор маршрута")
+    task_id = _path_param("task_id", STR, "Идентификатор задачи")
+    token_id = _path_param("token_id", ID, "Идентификатор токена")
+    no_auth: list = []
+
+    paths = {
+        "/api/login": {"post": {
+            "tags": ["auth"], "operationId": "login", "summary": "Вход по логину и паролю",
+            "description": "Открывает сессию: ответ ставит cookie `session`, которую нужно передавать "
+                           "в следующих запросах.",
+            "security": no_auth,
+            "requestBody": _body("LoginRequest"),
+            "responses": _responses(
+                ("200", _json(_ref("Me"), "Вход выполнен; вошедший пользователь",
+                              {"Set-Cookie": {"description": "Cookie сессии `session`", "schema": STR}})),
+                "400", "401", "413", "415", "422",
+                e401="Неверный логин или пароль, либо пользователь отключён",
+                e422="Не указан логин или пароль (строки)"),
+        }},
+        "/api/logout": {"post": {
+            "tags": ["auth"], "operationId": "logout", "summary": "Выход (завершение сессии)",
+            "description": "Завершает сессию; без входа тоже отвечает 200.",
+            "security": no_auth,
+            "responses": _responses(("200", _json(_ref("LogoutResult"), "Сессия завершена"))),
+        }},
+        "/api/me": {"get": {
+            "tags": ["auth"], "operationId": "me", "summary": "Текущий пользователь и его роли",
+            "responses": _responses(("200", _json(_ref("Me"), "Вошедший пользователь")), "401"),
+        }},
+        "/api/tokens": {"post": {
+            "tags": ["auth"], "operationId": "createToken", "summary": "Выпуск персонального токена API",
+            "description": "Токен показывается один раз; передавайте его в заголовке "
+                           "`Authorization: Bearer <token>`.",
+            "requestBody": _body("TokenRequest"),
+            "responses": _responses(("201", _json(_ref("Token"), "Токен выпущен")), "400", "401", "413", "415", "422",
+                                    e422="Название токена — не строка или длиннее 100 символов"),
+        }},
+        "/api/tokens/{token_id}": {"delete": {
+            "tags": ["auth"], "operationId": "revokeToken", "summary": "Отзыв своего токена",
+            "parameters": [token_id],
+            "responses": _responses(("204", {"description": "Токен отозван"}), "401", "404",
+                                    e404="Токен не найден (или принадлежит другому пользователю)"),
+        }},
+        "/api/tasks": {"get": {
+            "tags": ["tasks"], "operationId": "listMyTasks", "summary": "Мои задачи, ожидающие выполнения",
+            "description": "Задачи, назначенные мне и ожидающие выполнения, начиная со старых.",
+            "responses": _responses(("200", _json(_ref("TaskList"), "Список задач")), "401"),
+        }},
+        "/api/tasks/{task_id}": {"get": {
+            "tags": ["tasks"], "operationId": "getTask",
+            "summary": "Задача: форма, предзаполнение, карточка, замечания",
+            "description": "Доступна исполнителю, администратору и тем, кто видит маршрут задачи. "
+                           "Поле `schema` — JSON Schema формы, которой должны соответствовать данные при выполнении.",
+            "parameters": [task_id],
+            "responses": _responses(("200", _json(_ref("TaskView"), "Задача")), "401", "403", "404",
+                                    e403="Задача назначена другому участнику, а маршрут вне вашей зоны доступа",
+                                    e404="Задача не найдена"),
+        }},
+        "/api/tasks/{task_id}/complete": {"post": {
+            "tags": ["tasks"], "operationId": "completeTask", "summary": "Выполнение задачи: отправка формы",
+            "description": "Тело — `{\"data\": {...}}`, где `data` — данные формы задачи. Схема формы "
+                           "приходит в ответе GET /api/tasks/{task_id} в поле `schema` (файлы forms/<form>.json). "
+                           "Формы:\n" + form_list + "\n\nВыполнить задачу может её исполнитель; администратор — "
+                           "от имени исполнителя. Из двух одновременных запросов выигрывает один, второй "
+                           "получает 409.",
+            "parameters": [task_id],
+            "requestBody": _body("CompleteRequest"),
+            "responses": _responses(
+                ("200", _json(_ref("CompletionResult"), "Задача выполнена; маршрут продвинулся")),
+                "400", "401", "403", "404", "409", "413", "415", "422", "500",
+                e403="Задача назначена другому участнику",
+                e404="Задача не найдена",
+                e409="Задача уже выполнена или снята (маршрут ушёл дальше), либо маршрут одновременно изменён",
+                e422="Нет поля data, или данные не соответствуют форме задачи (problems — ошибки по полям)"),
+        }},
+        "/api/routes": {"post": {
+            "tags": ["routes"], "operationId": "createRoute", "summary": "Открытие маршрута педагога",
+            "description": "Открывает маршрут для педагога с тьютором и методистом; первая задача — проект "
+                           "ИОМ у тьютора. Доступно руководителю ЦНППМ и администратору.",
+            "requestBody": _body("RouteRequest"),
+            "responses": _responses(
+                ("201", _json(_ref("RouteView"), "Маршрут открыт")),
+                "400", "401", "403", "409", "413", "415", "422", "500",
+                e403="Создавать маршруты может руководитель ЦНППМ (своего центра) или администратор",
+                e409="Одновременное изменение другим запросом",
+                e422="Неверные поля, или участник не найден / не имеет нужной роли, или у организации "
+                     "педагога не назначен руководитель"),
+        }},
+        "/api/routes/{route_id}": {"get": {
+            "tags": ["routes"], "operationId": "getRoute", "summary": "Маршрут: этап, карточка, открытые задачи",
+            "parameters": [route_id],
+            "responses": _responses(("200", _json(_ref("RouteView"), "Маршрут")), "401", "403", "404",
+                                    e403="Маршрут вне вашей зоны доступа", e404="Маршрут не найден"),
+        }},
+        "/api/routes/{route_id}/events": {"get": {
+            "tags": ["routes"], "operationId": "getRouteEvents", "summary": "История маршрута (от старых к новым)",
+            "parameters": [route_id],
+            "responses": _responses(("200", _json(_ref("EventList"), "События маршрута")), "401", "403", "404",
+                                    e403="Маршрут вне вашей зоны доступа", e404="Маршрут не найден"),
+        }},
+        "/api/openapi.json": {"get": {
+            "tags": ["meta"], "operationId": "openapi", "summary": "Описание API (OpenAPI 3.1)",
+            "security": no_auth,
+            "responses": {"200": _json({"type": "object"}, "Этот документ")},
+        }},
+    }
+
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "ИОМ — маршруты педагогов",
+            "version": _version(),
+            "description": "JSON API индивидуальных образовательных маршрутов (ИОМ) педагогов: задачи участников, "
+                           "маршруты и их история. Все ошибки — JSON-объект `Error` с сообщением по-русски.",
+        },
+        "servers": [{"url": "/"}],
+        "tags": [
+            {"name": "auth", "description": "Вход, выход, токены"},
+            {"name": "tasks", "description": "Задачи участников"},
+            {"name": "routes", "description": "Маршруты"},
+            {"name": "meta", "description": "Описание API"},
+        ],
+        "security": [{"cookieAuth": []}, {"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session",
+                               "description": "Cookie сессии, которую ставит POST /api/login"},
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "iom_…",
+                               "description": "Персональный токен из POST /api/tokens"},
+            },
+            "schemas": _schemas(form_names),
+            "responses": {name: _json(_ref("Error"), text) for name, text in _ERRORS.values()},
+        },
+    }

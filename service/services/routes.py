@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
 from service.domain.access import Actor, completion_mode, require_create_route
-from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
+from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import ServiceContext
@@ -96,7 +96,19 @@ def _already_done(session, task: Task) -> TaskAlreadyDone:
 
 
 def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
-    """Validate and apply one task's submission; exactly one of two racing requests wins."""
+    """Validate and apply one task's submission; exactly one of two racing requests wins, the
+    other learns who completed the task."""
+    try:
+        return _complete_task(ctx, actor, task_id, submission)
+    except ConcurrentUpdate:
+        with ctx.uow() as uow:
+            task = uow.session.get(Task, task_id)
+            if task is not None and task.state != "ready":
+                raise _already_done(uow.session, task) from None
+        raise
+
+
+def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
     with ctx.uow() as uow:
         session = uow.session
         task = session.get(Task, task_id)

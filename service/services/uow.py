@@ -18,25 +18,24 @@ class UnitOfWork:
         self.session = self._sessions()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.session.rollback()
         self.session.close()
+        if _lost_race(exc):
+            raise ConcurrentUpdate(RACE_MESSAGE) from exc
 
     def commit(self) -> None:
-        """Commit; a concurrent writer that got there first turns into ConcurrentUpdate."""
-        try:
-            self.session.commit()
-        except StaleDataError:
-            self.session.rollback()
-            raise ConcurrentUpdate("Маршрут изменён другим запросом; обновите страницу") from None
-        except OperationalError as exc:
-            self.session.rollback()
-            if "locked" in str(exc).lower():
-                raise ConcurrentUpdate("Маршрут изменён другим запросом; обновите страницу") from None
-            raise
+        """Commit; a concurrent writer that got there first surfaces (on leaving the block) as
+        ConcurrentUpdate."""
+        self.session.commit()
 
-    def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError:
-            raise ConcurrentUpdate("Маршрут изменён другим запросом; обновите страницу") from None
+
+RACE_MESSAGE = "Маршрут изменён другим запросом; обновите страницу"
+
+
+def _lost_race(exc: BaseException | None) -> bool:
+    """A version check failed (another writer committed first), or SQLite refused to upgrade a
+    read snapshot that another writer made stale."""
+    if isinstance(exc, StaleDataError):
+        return True
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()

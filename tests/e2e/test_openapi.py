@@ -1,0 +1,241 @@
+"""GET /api/openapi.json: a valid OpenAPI 3.1 document that describes every /api rule, and whose
+schemas the live responses actually match (strictly: no undocumented fields)."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from service import create_app
+from service.api.openapi import build_spec
+from service.db.migrate import upgrade
+from service.samples import VALID
+from service.services import deployments
+from service.services.demo import PASSWORD, setup_people
+
+SPEC_URI = "urn:iom:openapi"
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+PUBLIC = {("/api/login", "post"), ("/api/logout", "post"), ("/api/openapi.json", "get")}
+
+
+@pytest.fixture(scope="module")
+def api_app(tmp_path_factory):
+    """A light app on its own SQLite file with the workflows and the demo people."""
+    path = tmp_path_factory.mktemp("openapi") / "x.sqlite3"
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"})
+    ctx = app.extensions["iom"]
+    upgrade(ctx.sessions.kw["bind"])
+    deployments.deploy(ctx, deployments.read_workflow_files())
+    app.config["PEOPLE"] = setup_people(ctx)
+    yield app
+    ctx.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return copy.deepcopy(build_spec())
+
+
+def _strict(node):
+    """Every object schema that lists its properties admits no others, so an undocumented field
+    in a live response fails the check (the published document stays open for evolution)."""
+    if isinstance(node, dict):
+        out = {k: _strict(v) for k, v in node.items()}
+        if isinstance(node.get("properties"), dict) and "additionalProperties" not in node:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+def _pointer(*parts: str) -> str:
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class Checker:
+    """Checks a live response against the document: its status is documented for the operation
+    and its body matches that status's schema."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        strict = _strict(spec)
+        self.registry = Registry().with_resource(SPEC_URI, Resource.from_contents(strict, DRAFT202012))
+
+    def __call__(self, method: str, template: str, response, status: int) -> dict | None:
+        assert response.status_code == status, (method, template, response.status_code, response.get_json())
+        operation = self.spec["paths"][template][method]
+        documented = operation["responses"].get(str(status))
+        assert documented, f"{method.upper()} {template} does not document {status}"
+        parts = ["paths", template, method, "responses", str(status)]
+        if "$ref" in documented:
+            name = documented["$ref"].rsplit("/", 1)[1]
+            documented = self.spec["components"]["responses"][name]
+            parts = ["components", "responses", name]
+        if "content" not in documented:
+            assert not response.data, f"{method.upper()} {template} {status} documents no body"
+            return None
+        assert response.mimetype == "application/json"
+        ref = SPEC_URI + "#" + _pointer(*parts, "content", "application/json", "schema")
+        validator = Draft202012Validator({"$ref": ref}, registry=self.registry,
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        body = response.get_json()
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
+        assert not errors, (method.upper(), template, status, errors)
+        return body
+
+
+def _login(app, login: str):
+    client = app.test_client()
+    r = client.post("/api/login", json={"login": login, "password": PASSWORD})
+    assert r.status_code == 200, r.get_json()
+    return client
+
+
+def _template(rule: str) -> str:
+    """Flask `<int:route_id>` / `<task_id>` → OpenAPI `{route_id}` / `{task_id}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def test_document_is_valid_openapi_3_1(spec):
+    assert spec["openapi"] == "3.1.0"
+    validate(spec)
+    assert spec["info"]["title"] == "ИОМ — маршруты педагогов" and spec["info"]["version"]
+    assert spec["servers"] == [{"url": "/"}]
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["cookieAuth"] == {**schemes["cookieAuth"], "type": "apiKey", "in": "cookie", "name": "session"}
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    for name in ("Error", "FieldProblem", "Me", "TaskRow", "TaskView", "RouteView", "Event", "CompletionResult",
+                 "Token"):
+        assert name in spec["components"]["schemas"], name
+
+
+def test_served_document_is_the_built_one_and_needs_no_login(api_app, spec):
+    r = api_app.test_client().get("/api/openapi.json")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert r.get_json() == spec
+
+
+def test_every_api_rule_is_documented_and_nothing_more(api_app, spec):
+    in_app: dict[str, set[str]] = {}
+    params: dict[str, set[str]] = {}
+    for rule in api_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api"):
+            continue
+        template = _template(rule.rule)
+        in_app.setdefault(template, set()).update(m.lower() for m in rule.methods - IGNORED_METHODS)
+        params[template] = set(rule.arguments)
+    documented = {path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}}
+                  for path, item in spec["paths"].items()}
+    assert documented == in_app
+    for path, methods in documented.items():
+        for method in methods:
+            operation = spec["paths"][path][method]
+            names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert names == params[path], (method, path)
+            assert operation["summary"] and operation["operationId"]
+
+
+def test_auth_and_errors_are_documented_per_operation(spec):
+    assert spec["security"] == [{"cookieAuth": []}, {"bearerAuth": []}]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            if (path, method) in PUBLIC:
+                assert operation["security"] == [], (method, path)
+            else:
+                assert "security" not in operation and "401" in codes, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "415", "422"} <= codes, (method, path)
+                assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    complete = spec["paths"]["/api/tasks/{task_id}/complete"]["post"]
+    assert {"200", "403", "404", "409", "422"} <= set(complete["responses"])
+    assert spec["paths"]["/api/tokens"]["post"]["responses"].keys() >= {"201"}
+    assert spec["paths"]["/api/routes"]["post"]["responses"].keys() >= {"201", "403"}
+    assert spec["paths"]["/api/tokens/{token_id}"]["delete"]["responses"].keys() >= {"204", "404"}
+
+
+def test_complete_endpoint_names_every_form(api_app, spec):
+    description = spec["paths"]["/api/tasks/{task_id}/complete"]["post"]["description"]
+    assert "GET /api/tasks/{task_id}" in description and "schema" in description
+    for name in api_app.extensions["iom"].forms.names():
+        assert f"`{name}`" in description, name
+    data = spec["components"]["schemas"]["CompleteRequest"]["properties"]["data"]
+    assert data["type"] == "object"
+
+
+def test_live_responses_match_the_documented_schemas(api_app, spec):
+    check = Checker(spec)
+    ids = api_app.config["PEOPLE"]
+    anonymous = api_app.test_client()
+
+    # Logging in, and who I am.
+    r = api_app.test_client().post("/api/login", json={"login": "tutor1", "password": PASSWORD})
+    me = check("post", "/api/login", r, 200)
+    assert me["id"] == ids["tutor1"] and me["roles"][0]["role"] == "tutor"
+    check("post", "/api/login", anonymous.post("/api/login", json={"login": "tutor1", "password": "x"}), 401)
+    problems = check("post", "/api/login", anonymous.post("/api/login", json={"login": "tutor1"}), 422)["problems"]
+    assert problems and problems[0]["pointer"]
+    check("post", "/api/login", anonymous.post("/api/login", data="login=x", content_type="text/plain"), 415)
+    check("post", "/api/login", anonymous.post("/api/login", data="{", content_type="application/json"), 400)
+    check("get", "/api/me", anonymous.get("/api/me"), 401)
+    check("get", "/api/tasks", anonymous.get("/api/tasks"), 401)
+    tutor = _login(api_app, "tutor1")
+    assert check("get", "/api/me", tutor.get("/api/me"), 200)["name"] == "Тьюторова Светлана Андреевна"
+    assert check("get", "/api/tasks", tutor.get("/api/tasks"), 200) == {"tasks": []}
+
+    # Opening a route: only the CNPPM head may.
+    body = {"teacher_id": ids["teacher1"], "tutor_id": ids["tutor1"], "methodist_id": ids["methodist"]}
+    check("post", "/api/routes", tutor.post("/api/routes", json=body), 403)
+    head = _login(api_app, "head_cnppm")
+    check("post", "/api/routes", head.post("/api/routes", json={**body, "tutor_id": "x"}), 422)
+    route = check("post", "/api/routes", head.post("/api/routes", json=body), 201)
+    assert route["stage"] == "draft" and len(route["open_tasks"]) == 1
+
+    # The tutor's task: listed, viewed, refused, completed, then too late.
+    tasks = check("get", "/api/tasks", tutor.get("/api/tasks"), 200)["tasks"]
+    assert [t["route"]["id"] for t in tasks] == [route["id"]]
+    task_id = tasks[0]["id"]
+    view = check("get", "/api/tasks/{task_id}", tutor.get(f"/api/tasks/{task_id}"), 200)
+    assert view["form"] == "draft" and view["schema"]["title"] and view["can_complete"]
+    check("get", "/api/tasks/{task_id}", tutor.get("/api/tasks/nope"), 404)
+    check("get", "/api/tasks/{task_id}", _login(api_app, "teacher3").get(f"/api/tasks/{task_id}"), 403)
+    url = f"/api/tasks/{task_id}/complete"
+    template = "/api/tasks/{task_id}/complete"
+    check("post", template, head.post(url, json={"data": VALID["draft"]}), 403)
+    check("post", template, tutor.post(url, json={}), 422)
+    assert check("post", template, tutor.post(url, json={"data": {}}), 422)["problems"]
+    done = check("post", template, tutor.post(url, json={"data": VALID["draft"]}), 200)
+    assert done["route_id"] == route["id"] and done["opened"]
+    check("post", template, tutor.post(url, json={"data": VALID["draft"]}), 409)
+    check("post", template, tutor.post("/api/tasks/nope/complete", json={"data": {}}), 404)
+
+    # The route and its history.
+    auditor = _login(api_app, "auditor")
+    one = check("get", "/api/routes/{route_id}", auditor.get(f"/api/routes/{route['id']}"), 200)
+    assert one["open_tasks"] and one["waiting_for"]
+    events = check("get", "/api/routes/{route_id}/events", auditor.get(f"/api/routes/{route['id']}/events"), 200)
+    assert [e["kind"] for e in events["events"]] == ["route_created", "task_completed"]
+    error = check("get", "/api/routes/{route_id}", auditor.get("/api/routes/999999"), 404)
+    assert error["status"] == 404 and error["error"]
+    check("get", "/api/routes/{route_id}/events", auditor.get("/api/routes/999999/events"), 404)
+    check("get", "/api/routes/{route_id}", _login(api_app, "teacher3").get(f"/api/routes/{route['id']}"), 403)
+
+    # Personal tokens: issued, used, revoked.
+    token = check("post", "/api/tokens", tutor.post("/api/tokens", json={"name": "скрипт"}), 201)
+    bearer = {"Authorization": f"Bearer {token['token']}"}
+    assert check("get", "/api/me", anonymous.get("/api/me", headers=bearer), 200)["id"] == ids["tutor1"]
+    check("post", "/api/tokens", tutor.post("/api/tokens", json={"name": "x" * 101}), 422)
+    check("delete", "/api/tokens/{token_id}", head.delete(f"/api/tokens/{token['id']}"), 404)
+    check("delete", "/api/tokens/{token_id}", tutor.delete(f"/api/tokens/{token['id']}"), 204)
+    check("get", "/api/me", anonymous.get("/api/me", headers=bearer), 401)
+
+    # Logging out.
+    assert check("post", "/api/logout", tutor.post("/api/logout"), 200) == {"ok": True}
+    check("get", "/api/me", tutor.get("/api/me"), 401)
