@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from service.domain.errors import RouteError
 
@@ -18,6 +18,7 @@ def _fail(exc: RouteError) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
     from service.db.migrate import upgrade
@@ -27,6 +28,7 @@ def init_db() -> None:
 
 
 @click.command("deploy")
+@with_appcontext
 @click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), default=None,
               help="Папка с файлами .bpmn (по умолчанию workflows/).")
 def deploy(directory: str | None) -> None:
@@ -44,6 +46,7 @@ def deploy(directory: str | None) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Load demo data: a region, a centre, two schools, users for every role, routes at several stages."""
     from service.services import demo as demo_data
@@ -58,6 +61,7 @@ def demo() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--login", required=True)
 @click.option("--name", "full_name", required=True)
 @click.option("--role", "roles", multiple=True, help="роль[:id подразделения], можно несколько")

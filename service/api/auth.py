@@ -49,11 +49,13 @@ def _me(who: Actor) -> dict:
 def login():
     """Log in with login and password; the session cookie carries the login."""
     body = json_body()
-    login_name, password = body.get("login"), body.get("password")
-    if not isinstance(login_name, str) or not isinstance(password, str):
-        raise FormRejected([FieldProblem("/login", "Укажите логин и пароль")])
-    who = accounts.authenticate(ctx(), login_name, password)
+    problems = [FieldProblem(f"/{name}", "Обязательное поле") for name in ("login", "password")
+                if not isinstance(body.get(name), str) or not body.get(name)]
+    if problems:
+        raise FormRejected(problems)
+    logout_user()  # a failed attempt must not leave an earlier login in place
     session.clear()
+    who = accounts.authenticate(ctx(), body["login"], body["password"])
     login_user(LoginUser(who))
     return jsonify(_me(who))
 

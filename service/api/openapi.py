@@ -138,9 +138,10 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
             "roles": {"type": "array", "items": _ref("RoleGrant")},
         }, description="Вошедший пользователь с его ролями"),
         "TaskRow": _obj(row, description="Задача (строка списка)"),
-        "MyTask": _obj({**row, "route": _obj({
-            "id": INT, "title": STR, "teacher": _nullable({"type": "string", "description": "ФИО педагога"}),
-        })}, description="Задача из моего списка, с маршрутом, к которому она относится"),
+        "RouteRef": _obj({"id": INT, "title": STR, "stage": STR, "teacher": _ref("PersonRef")},
+                         description="Маршрут, к которому относится задача"),
+        "MyTask": _obj({**row, "route": _ref("RouteRef")},
+                       description="Задача из моего списка, с маршрутом, к которому она относится"),
         "TaskList": _obj({"tasks": {"type": "array", "items": _ref("MyTask")}}),
         "Remark": _obj({
             "by": _nullable({"type": "string", "description": "ФИО вернувшего"}),
@@ -151,7 +152,7 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
         }, description="Замечание при возврате на доработку"),
         "TaskView": _obj({
             **row,
-            "route": _obj({"id": INT, "title": STR, "stage": STR}),
+            "route": _ref("RouteRef"),
             "schema": {"type": "object", "description": "JSON Schema (draft 2020-12) формы задачи; "
                                                        "ей должно соответствовать поле data при выполнении"},
             "card": {"type": "object", "description": "Карточка маршрута (документ ИОМ)"},

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import UnsupportedMediaType
 
 from service.domain.access import Actor
-from service.domain.errors import NotAuthenticated
+from service.domain.errors import BadRequestBody, NotAuthenticated
 from service.services.context import ServiceContext
 
 
@@ -28,6 +28,8 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType()
     body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequestBody("Тело запроса — не корректный JSON")
     if not isinstance(body, dict):
-        raise BadRequest("Тело запроса должно быть JSON-объектом")
+        raise BadRequestBody("Тело запроса должно быть JSON-объектом")
     return body

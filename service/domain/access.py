@@ -65,8 +65,9 @@ def require_view_route(actor: Actor, route: RouteFacts) -> None:
         raise NotAllowed("Маршрут вне вашей зоны доступа")
 
 
-def require_create_route(actor: Actor, centre_id: int) -> None:
-    """Routes are opened by the CNPPM head of the centre (who assigns tutors), or an admin."""
+def require_create_route(actor: Actor, centre_id: int | None) -> None:
+    """Routes are opened by the CNPPM head of the centre (who assigns tutors), or an admin;
+    with `centre_id` None: by the head of some centre."""
     if not (actor.is_admin or actor.has("cnppm_head", centre_id)):
         raise NotAllowed("Создавать маршруты может руководитель ЦНППМ или администратор")
 

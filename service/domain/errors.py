@@ -18,6 +18,12 @@ class RouteError(Exception):
         self.message = message
 
 
+class BadRequestBody(RouteError):
+    """The request body is not what the endpoint takes (not a JSON object, malformed JSON)."""
+
+    status = 400
+
+
 class NotFound(RouteError):
     status = 404
 

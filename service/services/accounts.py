@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -14,6 +15,7 @@ from service.domain.errors import NotAuthenticated, NotFound
 from service.services.context import ServiceContext
 
 TOKEN_PREFIX = "iom_"
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def hash_password(password: str) -> str:
@@ -69,8 +71,10 @@ def actor_for_token(ctx: ServiceContext, token: str) -> Actor | None:
             actor = actor_for(uow.session, row.user_id)
         except NotAuthenticated:
             return None
-        row.last_used_at = ctx.clock()
-        uow.commit()
+        now = ctx.clock()
+        if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
+            row.last_used_at = now  # at most every few minutes: reads stay reads
+            uow.commit()
         return actor
 
 
@@ -79,5 +83,6 @@ def revoke_token(ctx: ServiceContext, actor: Actor, token_id: int) -> None:
         row = uow.session.get(ApiToken, token_id)
         if row is None or row.user_id != actor.user_id:
             raise NotFound("Токен не найден")
-        row.revoked_at = ctx.clock()
-        uow.commit()
+        if row.revoked_at is None:
+            row.revoked_at = ctx.clock()
+            uow.commit()

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
-from service.domain.access import Actor, completion_mode, require_create_route
+from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
 from service.services.assignment import head_of, sync_tasks
@@ -51,6 +51,8 @@ def create_route(ctx: ServiceContext, actor: Actor, new: NewRoute, previous: Rou
 
 
 def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previous: Route | None = None) -> int:
+    if previous is None:
+        require_create_route(actor, None)  # before any lookup: outsiders learn nothing about people
     teacher = _person(session, new.teacher_id, "teacher", "Педагог")
     _person(session, new.tutor_id, "tutor", "Тьютор")
     _person(session, new.methodist_id, "methodist", "Методист")
@@ -87,6 +89,10 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     return route.id
 
 
+def facts(route: Route) -> RouteFacts:
+    return RouteFacts(route.teacher_id, route.tutor_id, route.methodist_id, route.school_id, route.centre_id)
+
+
 def _already_done(session, task: Task) -> TaskAlreadyDone:
     if task.state == "completed":
         who = session.get(User, task.completed_by_id)
@@ -114,11 +120,12 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         task = session.get(Task, task_id)
         if task is None:
             raise NotFound("Задача не найдена")
-        assignee = session.get(User, task.assignee_id)
-        mode = completion_mode(actor, task.assignee_id, assignee.full_name)
+        route = session.get(Route, task.route_id)
+        insider = may_view_route(actor, facts(route))
+        assignee = session.get(User, task.assignee_id).full_name if insider else "другой участник"
+        mode = completion_mode(actor, task.assignee_id, assignee)
         if task.state != "ready":
             raise _already_done(session, task)
-        route = session.get(Route, task.route_id)
         _validate(ctx, task.form, submission, route.card)
         state = session.get(RouteState, route.id)
         spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))

@@ -8,11 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
-from service.domain.access import Actor, RouteFacts, require_view_route
+from service.domain.access import Actor, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
+from service.services.routes import facts
 from service.tasks.card import PLAN_SECTIONS
 
 
@@ -27,10 +28,6 @@ def _names(session, ids) -> dict[int, str]:
     return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
-def facts(route: Route) -> RouteFacts:
-    return RouteFacts(route.teacher_id, route.tutor_id, route.methodist_id, route.school_id, route.centre_id)
-
-
 def _task_row(task: Task, names: dict[int, str], now: datetime) -> dict[str, Any]:
     return {
         "id": task.id, "route_id": task.route_id, "name": task.name, "title": task.title, "form": task.form,
@@ -42,6 +39,12 @@ def _task_row(task: Task, names: dict[int, str], now: datetime) -> dict[str, Any
         "completed_by": ({"id": task.completed_by_id, "name": names.get(task.completed_by_id)}
                          if task.completed_by_id else None),
     }
+
+
+def _route_ref(route_id: int, title: str, stage: str, teacher_id: int,
+               names: dict[int, str]) -> dict[str, Any]:
+    teacher = {"id": teacher_id, "name": names.get(teacher_id)}
+    return {"id": route_id, "title": title, "stage": stage, "teacher": teacher}
 
 
 def _load_route(session, actor: Actor, route_id: int) -> Route:
@@ -100,15 +103,16 @@ def my_tasks(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
     """The actor's waiting tasks, oldest first, with the route they belong to."""
     with ctx.uow() as uow:
         s = uow.session
-        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id).join(Route, Route.id == Task.route_id)
+        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id, Route.stage)
+                         .join(Route, Route.id == Task.route_id)
                          .where(Task.assignee_id == actor.user_id, Task.state == "ready")
                          .order_by(Task.created_at, Task.id)).all()
         names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
         now = ctx.clock()
         out = []
-        for task, title, teacher_id in rows:
+        for task, title, teacher_id, stage in rows:
             item = _task_row(task, names, now)
-            item["route"] = {"id": task.route_id, "title": title, "teacher": names.get(teacher_id)}
+            item["route"] = _route_ref(task.route_id, title, stage, teacher_id, names)
             out.append(item)
         return out
 
@@ -138,9 +142,9 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
                 require_view_route(actor, facts(route))
             except NotAllowed:
                 raise NotAllowed("Задача назначена другому участнику") from None
-        names = _names(s, [task.assignee_id, task.completed_by_id])
+        names = _names(s, [task.assignee_id, task.completed_by_id, route.teacher_id])
         view = _task_row(task, names, ctx.clock())
-        view["route"] = {"id": route.id, "title": route.title, "stage": route.stage}
+        view["route"] = _route_ref(route.id, route.title, route.stage, route.teacher_id, names)
         view["schema"] = ctx.forms.schema(task.form)
         view["card"] = route.card
         view["remarks"] = _remarks(s, task) if task.state == "ready" else []

@@ -22,9 +22,11 @@ def test_requests_without_login_get_401(app):
     assert r.status_code == 401 and r.get_json()["error"] == "Требуется вход в систему"
 
 
-def test_wrong_password_is_refused(app):
-    r = app.test_client().post("/api/login", json={"login": "tutor1", "password": "guess"})
+def test_wrong_password_is_refused_and_ends_an_earlier_login(people):
+    tutor = people("tutor1")
+    r = tutor.post("/api/login", {"login": "methodist", "password": "guess"})
     assert r.status_code == 401 and "Неверный логин или пароль" in r.get_json()["error"]
+    assert tutor.get("/api/me").status_code == 401
 
 
 def test_a_body_that_is_not_json_gets_415_and_malformed_json_400(people, new_route):
@@ -35,15 +37,19 @@ def test_a_body_that_is_not_json_gets_415_and_malformed_json_400(people, new_rou
                     content_type="application/x-www-form-urlencoded")
     assert r.status_code == 415
     r = client.post(f"/api/tasks/{task['id']}/complete", data="{bad json", content_type="application/json")
-    assert r.status_code == 400 and r.get_json()["error"]
+    assert r.status_code == 400 and r.get_json()["error"] == "Тело запроса — не корректный JSON"
+    r = client.post(f"/api/tasks/{task['id']}/complete", data="[1]", content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"] == "Тело запроса должно быть JSON-объектом"
 
 
 def test_someone_else_cannot_complete_my_task(people, new_route):
     rid = new_route()
     task = people("tutor1").task(rid, "draft")
     before = _state(people("auditor"), rid)
-    r = people("tutor2").complete(task["id"], VALID["draft"])
+    r = people("teacher1").complete(task["id"], VALID["draft"])  # on the route: told whose task it is
     assert r.status_code == 403 and "Тьюторова Светлана Андреевна" in r.get_json()["error"]
+    r = people("tutor2").complete(task["id"], VALID["draft"])  # outside the route: told nothing more
+    assert r.status_code == 403 and "Тьюторова" not in r.get_json()["error"]
     assert _state(people("auditor"), rid) == before
 
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs everything and runs ruff and the test suite against SQLite and PostgreSQL.
+# IOM_TEST_DBS=sqlite skips PostgreSQL; IOM_TEST_PG_URL points elsewhere (default: local `test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+export IOM_TEST_DBS=${IOM_TEST_DBS:-sqlite,postgresql}
+if [[ "$IOM_TEST_DBS" == *postgresql* ]] && command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
+  echo "PostgreSQL is not answering; trying to start the local cluster" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"
