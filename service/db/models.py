@@ -103,7 +103,7 @@ class WorkflowSpec(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     process_id: Mapped[str] = mapped_column(sa.String(100))
-    files: Mapped[dict[str, Any]] = mapped_column()  # file name → BPMN XML text
+    files: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # file name → BPMN XML text
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -121,7 +121,7 @@ class Route(Base):
     title: Mapped[str] = mapped_column(sa.String(300))
     status: Mapped[str] = mapped_column(sa.String(16), index=True)  # active | completed | prolonged
     stage: Mapped[str] = mapped_column(sa.String(32), index=True)
-    card: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    card: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)  # grows with corrections
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

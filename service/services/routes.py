@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,7 +127,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         mode = completion_mode(actor, task.assignee_id, assignee)
         if task.state != "ready":
             raise _already_done(session, task)
-        _validate(ctx, task.form, submission, route.card)
+        _validate(ctx, task.form, submission, lambda: route.card)
         state = session.get(RouteState, route.id)
         spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
         now = ctx.clock()
@@ -143,14 +144,15 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
                      task_name=task.name,
                      data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
                            "submission": submission, "opened": [t.id for t in opened],
-                           "cancelled": [t.id for t in cancelled], "card_revision": route.card.get("revision", 0)})
+                           "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision")})
         next_route_id = _finish(ctx, session, actor, route, now) if snap.finished else None
         uow.commit()
         return {"task_id": task.id, "route_id": route.id, "stage": route.stage, "status": route.status,
                 "opened": [t.id for t in opened], "next_route_id": next_route_id}
 
 
-def _validate(ctx: ServiceContext, form: str, submission: Any, card: dict[str, Any]) -> None:
+def _validate(ctx: ServiceContext, form: str, submission: Any, card: Callable[[], dict[str, Any]]) -> None:
+    """Schema first; then the business checks, which read the card only for forms that have them."""
     problems = [FieldProblem(e.pointer, e.message) for e in ctx.forms.validate(form, submission)]
     if not problems:
         problems = check_submission(form, submission, card)
@@ -162,7 +164,7 @@ def _advance_route(route: Route, snap, now) -> None:
     route.updated_at = now
     if snap.ready:
         route.stage = snap.ready[0].stage
-    if route.card.get("started_on") and route.started_on is None:
+    if snap.card is not None and snap.card.get("started_on") and route.started_on is None:
         route.started_on = now.date()
 
 

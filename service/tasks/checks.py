@@ -69,7 +69,11 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def check_submission(form: str, submission: dict[str, Any], card: dict[str, Any]) -> list[FieldProblem]:
-    """Problems of a schema-valid submission against the current card; [] when acceptable."""
+def check_submission(form: str, submission: dict[str, Any],
+                     card: dict[str, Any] | Callable[[], dict[str, Any]]) -> list[FieldProblem]:
+    """Problems of a schema-valid submission against the current card; [] when acceptable.
+    `card` may be a loader, called only for forms that have checks."""
     check = CHECKS.get(form)
-    return check(submission, card) if check else []
+    if check is None:
+        return []
+    return check(submission, card() if callable(card) else card)
