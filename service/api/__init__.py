@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, jsonify
 
 from service.api import auth, errors, openapi, routes, tasks
 
@@ -12,3 +12,8 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     for module in (auth, tasks, routes, openapi):
         app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def index():
+        """Where to start: the API description."""
+        return jsonify({"service": "ИОМ — маршруты педагогов", "api": "/api/openapi.json"})

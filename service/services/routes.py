@@ -115,13 +115,18 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: A
         raise
 
 
+def load_task(session, task_id: str) -> tuple[Task, Route]:
+    """A task and its route, or NotFound."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("Задача не найдена")
+    return task, session.get(Route, task.route_id)
+
+
 def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
     with ctx.uow() as uow:
         session = uow.session
-        task = session.get(Task, task_id)
-        if task is None:
-            raise NotFound("Задача не найдена")
-        route = session.get(Route, task.route_id)
+        task, route = load_task(session, task_id)
         insider = may_view_route(actor, facts(route))
         assignee = session.get(User, task.assignee_id).full_name if insider else "другой участник"
         mode = completion_mode(actor, task.assignee_id, assignee)

@@ -13,7 +13,7 @@ from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
-from service.services.routes import facts
+from service.services.routes import facts, load_task
 from service.tasks.card import PLAN_SECTIONS
 
 
@@ -133,10 +133,7 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
     """One task with its form schema, what to prefill, the card and the remarks to address."""
     with ctx.uow() as uow:
         s = uow.session
-        task = s.get(Task, task_id)
-        if task is None:
-            raise NotFound("Задача не найдена")
-        route = s.get(Route, task.route_id)
+        task, route = load_task(s, task_id)
         if task.assignee_id != actor.user_id and not actor.is_admin:
             try:
                 require_view_route(actor, facts(route))

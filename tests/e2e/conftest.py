@@ -26,15 +26,21 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture
-def app(database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "CLOCK": FakeClock()})
+def ready_app(database_url: str, **config):
+    """An app on `database_url` with the schema, the workflows and the demo people
+    (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", **config})
     ctx = app.extensions["iom"]
     upgrade(ctx.sessions.kw["bind"])
     deployments.deploy(ctx, deployments.read_workflow_files())
     app.config["PEOPLE"] = setup_people(ctx)
     yield app
     ctx.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    yield from ready_app(database_url, CLOCK=FakeClock())
 
 
 class Person:

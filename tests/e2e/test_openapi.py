@@ -12,12 +12,10 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from service import create_app
 from service.api.openapi import build_spec
-from service.db.migrate import upgrade
 from service.samples import VALID
-from service.services import deployments
-from service.services.demo import PASSWORD, setup_people
+from service.services.demo import PASSWORD
+from tests.e2e.conftest import ready_app
 
 SPEC_URI = "urn:iom:openapi"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -28,13 +26,7 @@ PUBLIC = {("/api/login", "post"), ("/api/logout", "post"), ("/api/openapi.json",
 def api_app(tmp_path_factory):
     """A light app on its own SQLite file with the workflows and the demo people."""
     path = tmp_path_factory.mktemp("openapi") / "x.sqlite3"
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "t"})
-    ctx = app.extensions["iom"]
-    upgrade(ctx.sessions.kw["bind"])
-    deployments.deploy(ctx, deployments.read_workflow_files())
-    app.config["PEOPLE"] = setup_people(ctx)
-    yield app
-    ctx.sessions.kw["bind"].dispose()
+    yield from ready_app(f"sqlite:///{path}")
 
 
 @pytest.fixture(scope="module")
