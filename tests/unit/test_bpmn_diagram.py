@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from lxml import etree
@@ -19,6 +20,7 @@ NODES = ("startEvent", "endEvent", "userTask", "serviceTask", "exclusiveGateway"
 def _generator():
     spec = importlib.util.spec_from_file_location("build_bpmn", ROOT / "tools" / "build_bpmn.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["build_bpmn"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
