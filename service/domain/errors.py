@@ -86,3 +86,21 @@ class StepFailed(RouteError):
     """The engine could not carry out an automatic step (a handler or an expression failed)."""
 
     status = 500
+
+
+class TemplateRejected(RouteError):
+    """A document template cannot be used: not a .docx, corrupt, or it needs data we do not give."""
+
+    status = 422
+
+
+class DocumentChanged(RouteError):
+    """The document a person is signing is not the version they were shown."""
+
+    status = 409
+
+
+class SignatureRefused(RouteError):
+    """A signature could not be accepted (wrong password, already signed)."""
+
+    status = 403

@@ -1,0 +1,1 @@
+"""Documents: .docx templates, deterministic rendering, PDF conversion, issuing and signatures."""
