@@ -186,3 +186,55 @@ class Event(Base):
     task_id: Mapped[str | None] = mapped_column(sa.String(36))
     task_name: Mapped[str | None] = mapped_column(sa.String(100))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DocTemplate(Base):
+    """A deployed .docx template; its SHA-256 is the template version."""
+
+    __tablename__ = "doc_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class Document(Base):
+    """One version of one document of a route: the content people sign, and once complete, the
+    issued copy (the content plus its signature sheet). `data` is everything it was rendered from."""
+
+    __tablename__ = "documents"
+    __table_args__ = (sa.UniqueConstraint("route_id", "kind", "version", name="uq_documents_version"),
+                      sa.Index("ix_documents_route_kind", "route_id", "kind", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    version: Mapped[int] = mapped_column()
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("doc_templates.id"))
+    state: Mapped[str] = mapped_column(sa.String(24))  # awaiting_signatures | issued | superseded
+    data: Mapped[dict[str, Any]] = mapped_column(deferred=True)
+    content_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    issued_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    issued: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Signature(Base):
+    """A simple electronic signature (ПЭП): who confirmed which exact bytes, when, from where."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (sa.UniqueConstraint("document_id", "signer_id", "action", name="uq_signatures_once"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
+    signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(sa.String(32))
+    action: Mapped[str] = mapped_column(sa.String(16))  # sign | agree | approve | acknowledge
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ip: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(400), default="")
