@@ -44,6 +44,7 @@ class Node:
     col: float = 0
     props: dict[str, str] = field(default_factory=dict)
     operator: tuple[str, str] | None = None  # (handler name, result variable)
+    params: dict[str, str] = field(default_factory=dict)  # parameter name → expression
     error: bool = False  # error end event
     default: str | None = None
     parent: str | None = None  # subprocess id
@@ -84,10 +85,19 @@ def user(id, name, lane, col, form, stage, parent=None, **extra):
     nodes.append(Node(id, "userTask", name, lane, col, props, parent=parent))
 
 
-def service(handler, name, lane, col):
+def service(handler, name, lane, col, id=None, **params):
     """A service task runs `handler` from service/tasks on the route card; the card's new
-    revision number lands in `card_revision`."""
-    nodes.append(Node(f"do_{handler}", "serviceTask", name, lane, col, operator=(handler, "card_revision")))
+    revision number lands in `card_revision`. `params` are expressions (string literals here)."""
+    nodes.append(Node(id or f"do_{handler}", "serviceTask", name, lane, col, operator=(handler, "card_revision"),
+                      params={k: repr(v) for k, v in params.items()}))
+
+
+def prepare(kind, name, lane, col):
+    service("prepare_document", name, lane, col, id=f"prepare_{kind}", kind=kind)
+
+
+def issue(kind, name, lane, col, suffix=""):
+    service("issue_document", name, lane, col, id=f"issue_{kind}{suffix}", kind=kind)
 
 
 def node(id, kind, name="", lane="tutor", col=0, parent=None, error=False):
@@ -101,7 +111,7 @@ def flow(source, target, name="", condition=None, default=False):
         next(n for n in nodes if n.id == source).default = fid
 
 
-def signatures(sub_id, name, lane, col, signers, stage):
+def signatures(sub_id, name, lane, col, signers, stage, signs):
     """An expanded subprocess: every signer signs in parallel; a refusal ends it with an error."""
     lanes = [ln for ln, _ in LANES if ln in signers]
     subs.append(Sub(sub_id, name, lane, col, 4.8, (lanes[0], lanes[-1])))
@@ -113,7 +123,7 @@ def signatures(sub_id, name, lane, col, signers, stage):
     flow(f"{p}_start", f"{p}_split")
     for role, label in signers.items():
         task, gw = f"{p}_{role}", f"{p}_{role}_check"
-        user(task, f"Подпись: {label}", role, col + 1.5, "sign", stage, parent=p)
+        user(task, f"Подпись: {label}", role, col + 1.5, "sign", stage, parent=p, signs=signs, action="sign")
         node(gw, "exclusiveGateway", "", role, col + 2.4, parent=p)
         node(f"{gw}_refused", "endEvent", "Отказ", role, col + 3.0, parent=p, error=True)
         flow(f"{p}_split", task)
@@ -125,44 +135,57 @@ def signatures(sub_id, name, lane, col, signers, stage):
 
 
 # ---- the chain -------------------------------------------------------------------------------
+# Properties: `signs` names the document a task signs (confirmed with the password, bound to its
+# SHA-256), `action` what the signature means (sign | agree | approve | acknowledge).
 node("start", "startEvent", "Маршрут создан", "tutor", 0)
 user("draft", "Составление ИОМ", "tutor", 1, "draft", "draft", clears="*")
 service("build_card", "Карта ИОМ", "tutor", 2)
-signatures("plan_signatures", "Подписание плана", "tutor", 3,
-           {"teacher": "педагог", "methodist": "методист"}, "draft")
-user("agreement", "Согласование", "cnppm_head", 8, "review", "agreement")
-node("agreement_check", "exclusiveGateway", "Согласовано?", "cnppm_head", 9)
-user("approval", "Утверждение", "school_head", 10, "review", "approval")
-node("approval_check", "exclusiveGateway", "Утверждено?", "school_head", 11)
-service("start_route", "Начало реализации", "school_head", 12)
-user("implementation", "Сопровождение реализации", "tutor", 13, "implementation", "implementation",
+prepare("karta", "Проект карты ИОМ", "tutor", 3)
+signatures("plan_signatures", "Подписание плана", "tutor", 4,
+           {"teacher": "педагог", "methodist": "методист"}, "draft", "karta")
+user("agreement", "Согласование", "cnppm_head", 9, "review", "agreement", signs="karta", action="agree")
+node("agreement_check", "exclusiveGateway", "Согласовано?", "cnppm_head", 10)
+user("approval", "Утверждение", "school_head", 11, "review", "approval", signs="karta", action="approve")
+node("approval_check", "exclusiveGateway", "Утверждено?", "school_head", 12)
+service("start_route", "Начало реализации", "school_head", 13)
+issue("karta", "Выпуск карты ИОМ", "school_head", 14, "_approved")
+user("implementation", "Сопровождение реализации", "tutor", 15, "implementation", "implementation",
      clears="*")
-node("implementation_next", "exclusiveGateway", "Далее", "tutor", 14)
-user("activity_report", "Отчёт о мероприятиях", "teacher", 15, "activity_report", "implementation")
-service("record_report", "Учёт отчёта", "teacher", 16)
-user("correction", "Корректировка ИОМ", "tutor", 15, "correction", "implementation",
+node("implementation_next", "exclusiveGateway", "Далее", "tutor", 16)
+user("activity_report", "Отчёт о мероприятиях", "teacher", 17, "activity_report", "implementation")
+service("record_report", "Учёт отчёта", "teacher", 18)
+user("correction", "Корректировка ИОМ", "tutor", 17, "correction", "implementation",
      keeps="correction", clears="correction_signatures_*")
-node("correction_action", "exclusiveGateway", "Отправить?", "tutor", 16)
-signatures("correction_signatures", "Подписание корректировки", "tutor", 17,
-           {"teacher": "педагог", "tutor": "тьютор", "methodist": "методист"}, "implementation")
-service("apply_correction", "Внесение корректировки", "tutor", 22)
-user("final_results", "Итоговая диагностика", "tutor", 23, "final_results", "conclusion")
-service("record_final_results", "Учёт итогов", "tutor", 24)
-user("conclusions", "Выводы", "methodist", 25, "conclusions", "conclusion",
+node("correction_action", "exclusiveGateway", "Отправить?", "tutor", 18)
+prepare("korrektirovka", "Лист корректировки", "tutor", 19)
+signatures("correction_signatures", "Подписание корректировки", "tutor", 20,
+           {"teacher": "педагог", "tutor": "тьютор", "methodist": "методист"}, "implementation", "korrektirovka")
+service("apply_correction", "Внесение корректировки", "tutor", 25)
+issue("korrektirovka", "Выпуск листа корректировки", "tutor", 26)
+issue("karta", "Новая версия карты", "tutor", 27, "_corrected")
+user("final_results", "Итоговая диагностика", "tutor", 28, "final_results", "conclusion")
+service("record_final_results", "Учёт итогов", "tutor", 29)
+user("conclusions", "Выводы", "methodist", 30, "conclusions", "conclusion",
      keeps="conclusions", clears="conclusion_signatures_*")
-service("record_conclusions", "Учёт выводов", "methodist", 26)
-signatures("conclusion_signatures", "Подписание выводов", "methodist", 27,
-           {"methodist": "методист", "school_head": "руководитель ОО"}, "conclusion")
-user("acknowledge", "Ознакомление с выводами", "teacher", 32, "acknowledge", "conclusion")
-node("outcome", "exclusiveGateway", "Итог", "teacher", 33)
-service("close_route", "Завершение", "teacher", 34)
-service("prolong_route", "Продление", "methodist", 34)
-node("end_completed", "endEvent", "ИОМ завершён", "teacher", 35)
-node("end_prolonged", "endEvent", "ИОМ продлён", "methodist", 35)
+service("record_conclusions", "Учёт выводов", "methodist", 31)
+prepare("vyvody", "Проект выводов", "methodist", 32)
+signatures("conclusion_signatures", "Подписание выводов", "methodist", 33,
+           {"methodist": "методист", "school_head": "руководитель ОО"}, "conclusion", "vyvody")
+user("acknowledge", "Ознакомление с выводами", "teacher", 38, "acknowledge", "conclusion",
+     signs="vyvody", action="acknowledge")
+issue("vyvody", "Выпуск выводов", "teacher", 39)
+node("outcome", "exclusiveGateway", "Итог", "teacher", 40)
+service("close_route", "Завершение", "teacher", 41)
+service("prolong_route", "Продление", "methodist", 41)
+issue("karta", "Итоговая карта", "teacher", 42, "_completed")
+issue("karta", "Итоговая карта", "methodist", 42, "_prolonged")
+node("end_completed", "endEvent", "ИОМ завершён", "teacher", 43)
+node("end_prolonged", "endEvent", "ИОМ продлён", "methodist", 43)
 
 flow("start", "draft")
 flow("draft", "do_build_card")
-flow("do_build_card", "plan_signatures")
+flow("do_build_card", "prepare_karta")
+flow("prepare_karta", "plan_signatures")
 flow("plan_signatures_refused", "draft", "Вернуть с замечаниями")
 flow("plan_signatures", "agreement")
 flow("agreement", "agreement_check")
@@ -171,7 +194,8 @@ flow("agreement_check", "approval", "Согласовано", default=True)
 flow("approval", "approval_check")
 flow("approval_check", "draft", "Вернуть с замечаниями", 'approval["decision"] == "return"')
 flow("approval_check", "do_start_route", "Утверждаю", default=True)
-flow("do_start_route", "implementation")
+flow("do_start_route", "issue_karta_approved")
+flow("issue_karta_approved", "implementation")
 flow("implementation", "implementation_next")
 flow("implementation_next", "activity_report", "Отчёт", 'implementation["next"] == "report"')
 flow("implementation_next", "correction", "Корректировка", 'implementation["next"] == "correction"')
@@ -180,21 +204,28 @@ flow("activity_report", "do_record_report")
 flow("do_record_report", "implementation")
 flow("correction", "correction_action")
 flow("correction_action", "implementation", "Отозвать", 'correction["action"] == "withdraw"')
-flow("correction_action", "correction_signatures", "На подпись", default=True)
+flow("correction_action", "prepare_korrektirovka", "На подпись", default=True)
+flow("prepare_korrektirovka", "correction_signatures")
 flow("correction_signatures_refused", "correction", "Отказ")
 flow("correction_signatures", "do_apply_correction")
-flow("do_apply_correction", "implementation")
+flow("do_apply_correction", "issue_korrektirovka")
+flow("issue_korrektirovka", "issue_karta_corrected")
+flow("issue_karta_corrected", "implementation")
 flow("final_results", "do_record_final_results")
 flow("do_record_final_results", "conclusions")
 flow("conclusions", "do_record_conclusions")
-flow("do_record_conclusions", "conclusion_signatures")
+flow("do_record_conclusions", "prepare_vyvody")
+flow("prepare_vyvody", "conclusion_signatures")
 flow("conclusion_signatures_refused", "conclusions", "Отказ")
 flow("conclusion_signatures", "acknowledge")
-flow("acknowledge", "outcome")
+flow("acknowledge", "issue_vyvody")
+flow("issue_vyvody", "outcome")
 flow("outcome", "do_prolong_route", "Продлить", 'conclusions["outcome"] == "prolong"')
 flow("outcome", "do_close_route", "Эффективен", default=True)
-flow("do_close_route", "end_completed")
-flow("do_prolong_route", "end_prolonged")
+flow("do_close_route", "issue_karta_completed")
+flow("do_prolong_route", "issue_karta_prolonged")
+flow("issue_karta_completed", "end_completed")
+flow("issue_karta_prolonged", "end_prolonged")
 
 
 # ---- geometry --------------------------------------------------------------------------------
@@ -273,11 +304,14 @@ def node_xml(n: Node, indent: str) -> list[str]:
         lines.append(f"{indent}  </bpmn:extensionElements>")
     if n.operator:
         handler, result = n.operator
-        lines += [
-            f"{indent}  <bpmn:extensionElements>",
-            f"{indent}    <spiff:serviceTaskOperator id={a(handler)} resultVariable={a(result)} />",
-            f"{indent}  </bpmn:extensionElements>",
-        ]
+        lines += [f"{indent}  <bpmn:extensionElements>",
+                  f"{indent}    <spiff:serviceTaskOperator id={a(handler)} resultVariable={a(result)}>"]
+        if n.params:
+            lines.append(f"{indent}      <spiff:parameters>")
+            lines += [f"{indent}        <spiff:parameter id={a(k)} type=\"str\" value={a(v)} />"
+                      for k, v in n.params.items()]
+            lines.append(f"{indent}      </spiff:parameters>")
+        lines += [f"{indent}    </spiff:serviceTaskOperator>", f"{indent}  </bpmn:extensionElements>"]
     lines += [f"{indent}  <bpmn:incoming>{i}</bpmn:incoming>" for i in inc]
     lines += [f"{indent}  <bpmn:outgoing>{o}</bpmn:outgoing>" for o in out]
     if n.error:
@@ -353,7 +387,7 @@ def fmt(v: float) -> str:
 
 
 def di_xml() -> list[str]:
-    width = LANE_X - POOL_X + 60 + 36 * COL_W + 60
+    width = LANE_X - POOL_X + 60 + (max(n.col for n in nodes) + 2) * COL_W
     out = ['  <bpmndi:BPMNDiagram id="diagram">',
            '    <bpmndi:BPMNPlane id="plane" bpmnElement="collaboration">']
     out.append(f'      <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true">'

@@ -23,7 +23,7 @@ from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
 from service.engine.serializer import WorkflowCodec
 from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
-from service.tasks import HandlerRegistry, StepContext
+from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Snapshot:
     data: dict[str, Any]  # the engine's task data: the latest submissions
     finished: bool
     card: dict[str, Any] | None  # the new card, when a handler changed it
+    documents: list[DocumentRequest]  # what the service tasks asked to render, in order
 
 
 CardLoader = Callable[[], dict[str, Any]]
@@ -90,10 +91,10 @@ class WorkflowEngine:
     def start(self, spec_hash: str, card: dict[str, Any], today: date) -> Snapshot:
         bundle = self._bundle(spec_hash)
         box = CardBox(lambda: card)
-        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs,
-                                script_engine=self._script_engine(box, today))
+        engine = self._script_engine(box, today)
+        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
         self._advance(workflow, bundle)
-        return self._snapshot(workflow, bundle, box)
+        return self._snapshot(workflow, bundle, box, engine)
 
     def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
                  today: date, load_card: CardLoader) -> Snapshot:
@@ -101,13 +102,13 @@ class WorkflowEngine:
         bundle = self._bundle(spec_hash)
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
-        workflow.script_engine = self._script_engine(box, today)
+        workflow.script_engine = engine = self._script_engine(box, today)
         self._guard(workflow.refresh_timers)  # a timer that is due wins over the submission
         task = self._ready_task(workflow, engine_task_id)
         task.data[task.task_spec.name] = copy.deepcopy(submission)
         self._guard(task.run)
         self._advance(workflow, bundle)
-        return self._snapshot(workflow, bundle, box)
+        return self._snapshot(workflow, bundle, box, engine)
 
     def ready(self, spec_hash: str, state: str) -> list[ReadyTask]:
         bundle = self._bundle(spec_hash)
@@ -164,7 +165,8 @@ class WorkflowEngine:
             out.append(ReadyTask(str(task.id), spec.name, spec.title, spec.role, spec.form, spec.stage))
         return out
 
-    def _snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle, box: CardBox) -> Snapshot:
+    def _snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle, box: CardBox,
+                  engine: RestrictedScriptEngine) -> Snapshot:
         ready = self._ready(workflow, bundle)
         if ready:
             data = workflow.get_task_from_id(UUID(ready[0].engine_id)).data
@@ -176,4 +178,5 @@ class WorkflowEngine:
             data=copy.deepcopy(data),
             finished=workflow.completed,
             card=box.card if box.changed else None,
+            documents=list(engine.environment.documents),
         )

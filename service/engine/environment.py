@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -13,7 +14,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from service.domain.errors import StepFailed, UnsafeExpression
 from service.engine import expressions
-from service.tasks import HandlerRegistry, StepContext
+from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
 
 class CardBox:
@@ -44,6 +45,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self._context = context
         self._card = card
 
+    @property
+    def documents(self) -> list[DocumentRequest]:
+        return self._context.documents
+
     def evaluate(self, expression, context, external_context=None):
         return expressions.evaluate(expression, {**(external_context or {}), **context})
 
@@ -52,10 +57,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         handler = self._handlers.get(operation_name)
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        step = replace(self._context, params=params)
         try:
-            new_card = handler(self._card.card, copy.deepcopy(context), self._context)
-        except Exception as exc:
+            new_card = handler(self._card.card, copy.deepcopy(context), step)
+        except Exception as exc:  # any handler failure becomes a named error, its cause chained
             raise StepFailed(f"Шаг «{operation_name}» не выполнен: {type(exc).__name__}: {exc}") from exc
+        if new_card is None:
+            return json.dumps(int(self._card.card.get("revision", 0)))
         return json.dumps(self._card.replace(new_card))
 
 

@@ -54,6 +54,8 @@ class HumanTaskSpec:
     stage: str
     keeps: tuple[str, ...]
     clears: tuple[str, ...]
+    signs: str = ""  # the kind of document an affirmative decision signs ("" for none)
+    action: str = ""  # sign | agree | approve | acknowledge
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,11 @@ def _human_task(task_spec, roles: set[str], forms: set[str], problems: list[str]
         problems.append(f"{where}: неизвестная роль {role!r}")
     if form not in forms:
         problems.append(f"{where}: нет формы {form!r}")
+    if bool(props.get("signs")) != bool(props.get("action")):
+        problems.append(f"{where}: свойства signs и action задаются вместе")
     return HumanTaskSpec(task_spec.name, task_spec.bpmn_name or task_spec.name, role or "", form or "",
-                         props.get("stage", ""), _names(props.get("keeps")), _names(props.get("clears")))
+                         props.get("stage", ""), _names(props.get("keeps")), _names(props.get("clears")),
+                         props.get("signs", ""), props.get("action", ""))
 
 
 def _names(value: str | None) -> tuple[str, ...]:

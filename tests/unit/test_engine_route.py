@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from service.domain.errors import StepFailed, TaskAlreadyDone
-from service.tasks import HandlerRegistry
 from service.tasks import card as card_handlers
+from service.tasks import default_handlers
 from tests.engine_driver import (
     CONCLUSION_SIGNERS,
     CORRECTION_SIGNERS,
@@ -201,7 +201,7 @@ def test_an_approval_without_a_comment_in_round_two_carries_no_comment_from_roun
         seen.append(copy.deepcopy(data["approval"]))
         return card_handlers.start_route(card, data, ctx)
 
-    handlers = HandlerRegistry(card_handlers.HANDLERS)
+    handlers = default_handlers()
     handlers.register("start_route", spying_start_route)
     spy_engine, spec_hash = deployed_engine(handlers)
     route = Driver(spy_engine, spec_hash)
@@ -330,7 +330,7 @@ def _broken_record_report(card, data, ctx):
 
 @pytest.fixture(scope="module")
 def broken_engine():
-    handlers = HandlerRegistry(card_handlers.HANDLERS)
+    handlers = default_handlers()
     handlers.register("record_report", _broken_record_report)
     return deployed_engine(handlers)
 
