@@ -1,4 +1,4 @@
-"""CLI commands: `flask --app service init-db | deploy | demo | create-user` (or `iom …`)."""
+"""CLI commands: `flask --app service init-db | deploy | verify | demo | create-user` (or `iom …`)."""
 
 from __future__ import annotations
 
@@ -31,18 +31,40 @@ def init_db() -> None:
 @with_appcontext
 @click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), default=None,
               help="Папка с файлами .bpmn (по умолчанию workflows/).")
-def deploy(directory: str | None) -> None:
-    """Validate and deploy the BPMN workflows as a new version (if they changed)."""
+@click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Папка с шаблонами .docx (по умолчанию doc_templates/).")
+def deploy(directory: str | None, templates_dir: str | None) -> None:
+    """Validate and deploy the BPMN workflows and the document templates (new versions if changed)."""
     from pathlib import Path
 
-    from service.services import deployments
+    from service.services import deployments, documents
 
     try:
         files = deployments.read_workflow_files(Path(directory)) if directory else deployments.read_workflow_files()
         spec_hash, created = deployments.deploy(_ctx(), files)
+        click.echo(("Развёрнута новая версия схемы " if created else "Схема уже развёрнута: ") + spec_hash)
+        templates = documents.read_template_files(Path(templates_dir)) if templates_dir \
+            else documents.read_template_files()
+        for t in documents.deploy_templates(_ctx(), templates):
+            click.echo(f"Шаблон {t['name']}: {'новая версия' if t['created'] else 'без изменений'} {t['sha256']}")
     except RouteError as exc:
         _fail(exc)
-    click.echo(("Развёрнута новая версия " if created else "Версия уже развёрнута: ") + spec_hash)
+
+
+@click.command("verify")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def verify(file: str) -> None:
+    """Check whether a .docx was issued by this service unaltered (exit 1 if not)."""
+    from pathlib import Path
+
+    from service.services import documents
+
+    result = documents.verify(_ctx(), Path(file).read_bytes())
+    click.echo(result["message"])
+    click.echo(f"SHA-256: {result['sha256']}")
+    if result["status"] == "unknown":
+        raise SystemExit(1)
 
 
 @click.command("demo")
@@ -79,7 +101,7 @@ def create_user(login: str, full_name: str, roles: tuple[str, ...], password: st
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy, demo, create_user):
+    for command in (init_db, deploy, verify, demo, create_user):
         app.cli.add_command(command)
 
 

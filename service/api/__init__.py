@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from service.api import auth, errors, openapi, routes, tasks
+from service.api import auth, documents, errors, openapi, routes, tasks
 
 
 def init_app(app: Flask) -> None:
     auth.init_app(app)
     errors.init_app(app)
-    for module in (auth, tasks, routes, openapi):
+    for module in (auth, tasks, routes, documents, openapi):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from service.api.util import actor, ctx, json_body
 from service.domain.errors import FieldProblem, FormRejected
 from service.services import routes, views
+from service.services.documents import Client
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
@@ -25,9 +26,11 @@ def one_task(task_id: str):
 
 @bp.post("/<task_id>/complete")
 def complete(task_id: str):
-    """Complete a task with the form data in `data`."""
+    """Complete a task with the form data in `data`; a signature also needs `signature`
+    = {password, document_sha256}."""
     who = actor()
     body = json_body()
     if "data" not in body:
         raise FormRejected([FieldProblem("/data", "Нет данных формы (поле data)")])
-    return jsonify(routes.complete_task(ctx(), who, task_id, body["data"]))
+    client = Client(request.remote_addr or "", request.user_agent.string or "")
+    return jsonify(routes.complete_task(ctx(), who, task_id, body["data"], body.get("signature"), client))

@@ -125,7 +125,7 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
     except ValueError as exc:
         # python-docx refuses packages whose main part is not a Word document (.dotx, .docm, .xlsx…)
         raise TemplateRejected(f"Шаблон {name} не является документом .docx: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - any parser failure means a corrupt file
+    except Exception as exc:  # any parser failure means a corrupt file
         raise TemplateRejected(f"Шаблон {name} повреждён: {exc}") from exc
     if doc.part.content_type != _DOCX_CONTENT_TYPE:
         raise TemplateRejected(f"Шаблон {name} не является документом .docx")
@@ -136,7 +136,7 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
         raise TemplateRejected(f"Шаблон {name} содержит ошибку в тегах шаблона: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateRejected(f"Шаблон {name} содержит ошибку в тегах шаблона: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TemplateRejected(f"Шаблон {name} повреждён: {exc}") from exc
     unknown = sorted(set(variables) - VARIABLES[kind])
     if unknown:
@@ -160,7 +160,7 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
             ) from exc
         except TemplateError as exc:
             raise TemplateRejected(f"Шаблон {name} содержит ошибку в тегах шаблона: {exc}") from exc
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise TemplateRejected(f"Шаблон {name} не удаётся заполнить данными: {exc}") from exc
     return template
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +24,7 @@ class ServiceContext:
     engine: WorkflowEngine
     forms: FormCatalog
     clock: Callable[[], datetime] = field(default=utc_now)
+    templates: dict[str, Any] = field(default_factory=dict)  # template SHA-256 → loaded template
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

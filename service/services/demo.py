@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from service.db.models import Task, User
 from service.domain.errors import FormRejected
 from service.samples import VALID
-from service.services import accounts, deployments, people, routes
+from service.services import accounts, deployments, documents, people, routes, views
 from service.services.context import ServiceContext
 
 PASSWORD = "iom-demo-2026"
@@ -58,11 +58,17 @@ def setup_people(ctx: ServiceContext) -> dict[str, int]:
 
 
 def _do(ctx: ServiceContext, route_id: int, name: str, data: dict) -> None:
+    """Complete the route's ready task `name` as its assignee (signing with the demo password)."""
     with ctx.uow() as uow:
         task_id, assignee = uow.session.execute(
             sa.select(Task.id, Task.assignee_id).where(Task.route_id == route_id, Task.name == name,
                                                        Task.state == "ready")).one()
-    routes.complete_task(ctx, accounts.load_actor(ctx, assignee), task_id, copy.deepcopy(data))
+    who = accounts.load_actor(ctx, assignee)
+    view = views.task_view(ctx, who, task_id)
+    signature = None
+    if view["signs"] and documents.signature_needed(view["signs"]["kind"], data):
+        signature = {"password": PASSWORD, "document_sha256": view["signs"]["document"]["content_sha256"]}
+    routes.complete_task(ctx, who, task_id, copy.deepcopy(data), signature)
 
 
 def _plan_agreed(ctx: ServiceContext, route_id: int) -> None:
@@ -80,6 +86,7 @@ def _approved(ctx: ServiceContext, route_id: int) -> None:
 def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
     """Create everything; returns (login, password, role description) for each demo user."""
     deployments.deploy(ctx, deployments.read_workflow_files())
+    documents.deploy_templates(ctx, documents.read_template_files())
     ids = setup_people(ctx)
     head = accounts.load_actor(ctx, ids["head_cnppm"])
 

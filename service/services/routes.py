@@ -13,9 +13,11 @@ from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, Teach
 from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
+from service.services import documents
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import ServiceContext
 from service.services.deployments import current_spec, ensure_loaded
+from service.services.documents import NO_CLIENT, Client
 from service.services.events import append_event
 from service.tasks.checks import check_submission
 
@@ -102,11 +104,13 @@ def _already_done(session, task: Task) -> TaskAlreadyDone:
     return TaskAlreadyDone("Задача снята: маршрут ушёл дальше (например, другой участник вернул документ)")
 
 
-def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
+def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any, signature: Any = None,
+                  client: Client = NO_CLIENT) -> dict[str, Any]:
     """Validate and apply one task's submission; exactly one of two racing requests wins, the
-    other learns who completed the task."""
+    other learns who completed the task. On a signing task an affirmative decision needs
+    `signature` = {password, document_sha256}: the signer's password and the hash of what they saw."""
     try:
-        return _complete_task(ctx, actor, task_id, submission)
+        return _complete_task(ctx, actor, task_id, submission, signature, client)
     except ConcurrentUpdate:
         with ctx.uow() as uow:
             task = uow.session.get(Task, task_id)
@@ -123,7 +127,8 @@ def load_task(session, task_id: str) -> tuple[Task, Route]:
     return task, session.get(Route, task.route_id)
 
 
-def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any) -> dict[str, Any]:
+def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: Any, signature: Any,
+                   client: Client) -> dict[str, Any]:
     with ctx.uow() as uow:
         session = uow.session
         task, route = load_task(session, task_id)
@@ -133,8 +138,12 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         if task.state != "ready":
             raise _already_done(session, task)
         _validate(ctx, task.form, submission, lambda: route.card)
-        state = session.get(RouteState, route.id)
         spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
+        spec = ctx.engine.human_tasks(spec_hash)[task.name]
+        signed_doc = None
+        if documents.signature_needed(spec.signs, submission):
+            signed_doc = documents.check_signature(ctx, session, actor, task, spec.signs, mode, signature, client)
+        state = session.get(RouteState, route.id)
         now = ctx.clock()
         snap = ctx.engine.complete(spec_hash, state.state, task.engine_task_id, submission, now.date(),
                                    lambda: copy.deepcopy(route.card))
@@ -142,6 +151,9 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
         if snap.card is not None:
             route.card = snap.card
+        if signed_doc is not None:
+            documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client)
+        documents.apply_requests(ctx, session, route, snap.documents, actor.user_id, now)
         opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task)
         _advance_route(route, snap, now)
         append_event(session, route_id=route.id, at=now, kind="task_completed", actor_id=actor.user_id,

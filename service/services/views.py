@@ -7,10 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
+from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
 from service.domain.access import Actor, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
+from service.services import documents
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
 from service.services.routes import facts, load_task
@@ -147,7 +148,43 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
         view["remarks"] = _remarks(s, task) if task.state == "ready" else []
         view["prefill"] = _prefill(ctx, s, task, route) if task.state == "ready" else None
         view["can_complete"] = task.state == "ready" and (task.assignee_id == actor.user_id or actor.is_admin)
+        view["signs"] = _signing(ctx, s, task, route)
         return view
+
+
+def _signing(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any] | None:
+    """For a signing task: the action and the document version to look at before signing."""
+    spec = ctx.engine.human_tasks(ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id)))[task.name]
+    if not spec.signs:
+        return None
+    doc = documents.pending_document(s, route.id, spec.signs) if task.state == "ready" else None
+    return {"kind": spec.signs, "action": spec.action,
+            "document": documents.describe(s, doc) if doc is not None else None}
+
+
+def route_documents(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
+    """Every version of every document of the route, oldest first."""
+    with ctx.uow() as uow:
+        s = uow.session
+        route = _load_route(s, actor, route_id)
+        docs = s.scalars(sa.select(Document).where(Document.route_id == route.id)
+                         .order_by(Document.created_at, Document.id)).all()
+        return [documents.describe(s, d) for d in docs]
+
+
+def document_file(ctx: ServiceContext, actor: Actor, document_id: int, which: str) -> tuple[bytes, str]:
+    """The bytes of a document version (`content` or `issued`) and a file name."""
+    with ctx.uow() as uow:
+        s = uow.session
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise NotFound("Документ не найден")
+        _load_route(s, actor, doc.route_id)
+        data = doc.content if which == "content" else doc.issued
+        if data is None:
+            raise NotFound("Документ ещё не выпущен")
+        suffix = "" if which == "issued" else "-na-podpis"
+        return data, f"{doc.kind}-{doc.route_id}-v{doc.version}{suffix}.docx"
 
 
 def _prefill(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ import pytest
 from service import create_app
 from service.db.migrate import upgrade
 from service.samples import VALID
-from service.services import deployments
+from service.services import deployments, documents
 from service.services.demo import PASSWORD, setup_people
 
 
@@ -33,6 +33,7 @@ def ready_app(database_url: str, **config):
     ctx = app.extensions["iom"]
     upgrade(ctx.sessions.kw["bind"])
     deployments.deploy(ctx, deployments.read_workflow_files())
+    documents.deploy_templates(ctx, documents.read_template_files())
     app.config["PEOPLE"] = setup_people(ctx)
     yield app
     ctx.sessions.kw["bind"].dispose()
@@ -69,14 +70,27 @@ class Person:
         assert found, f"{self.login} has no {name} on route {route_id}: {[t['name'] for t in self.tasks()]}"
         return found[0]
 
-    def complete(self, task_id: str, data):
-        return self.post(f"/api/tasks/{task_id}/complete", {"data": data})
+    def complete(self, task_id: str, data, signature=None):
+        body = {"data": data} if signature is None else {"data": data, "signature": signature}
+        return self.post(f"/api/tasks/{task_id}/complete", body)
+
+    def view(self, task_id: str) -> dict:
+        r = self.get(f"/api/tasks/{task_id}")
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def signature_for(self, task_id: str, data) -> dict | None:
+        """What a signer sends: their password and the hash of the document they were shown."""
+        signs = self.view(task_id)["signs"]
+        if not signs or data.get("decision") == "return":
+            return None
+        return {"password": PASSWORD, "document_sha256": signs["document"]["content_sha256"]}
 
     def do(self, route_id: int, name: str, data=None) -> dict:
-        """Complete my task `name` on the route; fails the test unless accepted."""
+        """Complete my task `name` on the route (signing where it signs); fails unless accepted."""
         task = self.task(route_id, name)
         payload = copy.deepcopy(VALID[task["form"]] if data is None else data)
-        r = self.complete(task["id"], payload)
+        r = self.complete(task["id"], payload, self.signature_for(task["id"], payload))
         assert r.status_code == 200, (name, r.get_json())
         return r.get_json()
 

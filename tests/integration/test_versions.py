@@ -10,7 +10,7 @@ from service.app import build_context
 from service.db.migrate import upgrade
 from service.db.models import Route, Task, WorkflowSpec
 from service.samples import VALID
-from service.services import accounts, deployments, routes
+from service.services import accounts, deployments, documents, routes
 from service.services.demo import setup_people
 
 
@@ -24,6 +24,7 @@ def test_a_route_keeps_its_version_after_a_redeploy_and_a_restart(database_url):
     upgrade(ctx.sessions.kw["bind"])
     original = deployments.read_workflow_files()
     v1, _ = deployments.deploy(ctx, original)
+    documents.deploy_templates(ctx, documents.read_template_files())
     ids = setup_people(ctx)
     head = accounts.load_actor(ctx, ids["head_cnppm"])
     old_route = routes.create_route(ctx, head, routes.NewRoute(ids["teacher1"], ids["tutor1"], ids["methodist"]))

@@ -1,0 +1,111 @@
+"""What a template is rendered from: the route, its people and card, as ready strings.
+
+The result is stored with every document version (its data snapshot), so the document can be
+rendered again later, byte for byte. Signatures and the content hash are added at render time
+from the signature rows (see service/services/documents.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import date, datetime
+from typing import Any
+
+from service.domain.access import ROLE_TITLES
+
+DATE_KEYS = {"start", "end", "date", "attestation_date", "started_on", "ended_on", "signed_on", "prolong_until",
+             "reported_on"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OUTCOMES = {"effective": "ИОМ реализован эффективно", "prolong": "Требуется продление ИОМ"}
+ACTIONS = {"sign": "подписал(а)", "agree": "согласовал(а)", "approve": "утвердил(а)", "acknowledge": "ознакомлен(а)"}
+
+
+def ru_date(value: str | date | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return f"{value[8:10]}.{value[5:7]}.{value[0:4]}" if ISO_DATE.match(value) else value
+
+
+def ru_datetime(value: datetime) -> str:
+    return value.strftime("%d.%m.%Y %H:%M UTC")
+
+
+def _dates(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _dates(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates(v, key) for v in value]
+    if key in DATE_KEYS and isinstance(value, str):
+        return ru_date(value)
+    return value
+
+
+def _diagnostics(value: dict | None) -> dict[str, Any]:
+    value = value or {}
+    return {"form": value.get("form", ""), "deficits": value.get("deficits", [])}
+
+
+def _conclusions(value: dict | None) -> dict[str, Any]:
+    value = value or {}
+    return {"outcome": value.get("outcome", ""), "outcome_title": OUTCOMES.get(value.get("outcome", ""), ""),
+            "text": value.get("text", ""), "prolong_reason": value.get("prolong_reason", ""),
+            "prolong_until": value.get("prolong_until", "")}
+
+
+ACTIVITY_KEYS = ("no", "title", "level", "organizer", "start", "end", "status", "reason_not_done", "result",
+                 "presentation_form")
+INFO_KEYS = ("full_name", "school", "position", "education", "courses", "experience_years", "category",
+             "attestation_date", "titles", "awards")
+
+
+def card_for_template(card: dict[str, Any]) -> dict[str, Any]:
+    """Every section present, with every key, so a template never meets an undefined value."""
+    info = card.get("info", {})
+    return {
+        "info": {k: info.get(k, [] if k == "courses" else "") for k in INFO_KEYS},
+        "period": {"start": card.get("period", {}).get("start", ""), "end": card.get("period", {}).get("end", "")},
+        "entry_diagnostics": _diagnostics(card.get("entry_diagnostics")),
+        "activities": [{k: a.get(k, "") for k in ACTIVITY_KEYS} for a in card.get("activities", [])],
+        "final_events": card.get("final_events", []),
+        "final_events_done": card.get("final_events_done", []),
+        "corrections": card.get("corrections", []),
+        "final_diagnostics": _diagnostics(card.get("final_diagnostics")),
+        "conclusions": _conclusions(card.get("conclusions")),
+        "started_on": card.get("started_on", ""),
+        "ended_on": card.get("ended_on", ""),
+    }
+
+
+def build_context(*, kind: str, title: str, version: int, on: date, route: dict[str, Any], people: dict[str, Any],
+                  card: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The data snapshot of one document version (without signatures and content hash)."""
+    full = card_for_template(card)
+    context: dict[str, Any] = {
+        "document": {"title": title, "kind": kind, "version": version, "date": on.isoformat()},
+        "route": route, **people,
+    }
+    if kind == "karta":
+        context["card"] = full
+    elif kind == "korrektirovka":
+        correction = copy.deepcopy(extra["correction"])
+        replaced = next((a for a in full["activities"] if a["no"] == correction["activity_no"]), {})
+        context["correction"] = {
+            "no": len(full["corrections"]) + 1, "date": correction["date"], "reason": correction["reason"],
+            "replaced_no": correction["activity_no"], "replaced_title": replaced.get("title", ""),
+            "replacement": {k: correction["replacement"].get(k, "") for k in
+                            ("title", "level", "organizer", "start", "end", "presentation_form")},
+        }
+    elif kind == "vyvody":
+        context.update(period=full["period"], conclusions=full["conclusions"],
+                       final_diagnostics=full["final_diagnostics"], final_events_done=full["final_events_done"])
+    return _dates(context)
+
+
+def signature_rows(signatures, names: dict[int, str]) -> list[dict[str, str]]:
+    """The signature sheet: role, name, what was done, when, and the hash that was signed."""
+    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": names.get(s.signer_id, ""),
+             "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at), "sha256": s.sha256}
+            for s in signatures]

@@ -1,0 +1,269 @@
+"""Documents of a route: templates, versions prepared for signing, issued copies, signatures,
+verification of a file someone brings back."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash
+
+from service.config import ROOT
+from service.db.models import DocTemplate, Document, OrgUnit, Route, Signature, TeacherProfile, User
+from service.documents.context import build_context, signature_rows
+from service.documents.contract import KINDS, TEMPLATE_FILES
+from service.documents.render import Template, load_template, render
+from service.domain.errors import (
+    DocumentChanged,
+    FieldProblem,
+    FormRejected,
+    NotAllowed,
+    SignatureRefused,
+    StepFailed,
+    TemplateRejected,
+)
+from service.domain.route_rules import is_return
+from service.services.assignment import head_of
+from service.services.context import ServiceContext
+from service.services.events import append_event
+from service.tasks import DocumentRequest
+
+TEMPLATES_DIR = ROOT / "doc_templates"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from, recorded with a signature."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+NO_CLIENT = Client()  # calls from the CLI, the demo and benchmarks
+
+
+# ---- templates ---------------------------------------------------------------------------------
+def read_template_files(directory: Path = TEMPLATES_DIR) -> dict[str, bytes]:
+    return {name: (directory / name).read_bytes() for name in TEMPLATE_FILES.values() if (directory / name).exists()}
+
+
+def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = None) -> list[dict]:
+    """Validate and store templates (file name → bytes); a new SHA-256 is a new template version."""
+    kinds = {name: kind for kind, name in TEMPLATE_FILES.items()}
+    unknown = sorted(set(files) - set(kinds))
+    if unknown:
+        raise TemplateRejected(f"Неизвестные шаблоны: {', '.join(unknown)}; ожидаются: {', '.join(sorted(kinds))}")
+    loaded = [load_template(kinds[name], name, data) for name, data in sorted(files.items())]
+    out = []
+    with ctx.uow() as uow:
+        for template in loaded:
+            exists = uow.session.scalar(sa.select(DocTemplate.id).where(DocTemplate.sha256 == template.sha256))
+            if not exists:
+                uow.session.add(DocTemplate(kind=template.kind, name=template.name, sha256=template.sha256,
+                                            data=template.data, deployed_at=ctx.clock(), deployed_by_id=actor_id))
+            ctx.templates[template.sha256] = template
+            out.append({"kind": template.kind, "name": template.name, "sha256": template.sha256,
+                        "created": not exists})
+        uow.commit()
+    return out
+
+
+def _template(ctx: ServiceContext, session, row: DocTemplate) -> Template:
+    if row.sha256 not in ctx.templates:
+        ctx.templates[row.sha256] = load_template(row.kind, row.name, row.data)
+    return ctx.templates[row.sha256]
+
+
+def _current_template(session, kind: str) -> DocTemplate:
+    row = session.scalar(sa.select(DocTemplate).where(DocTemplate.kind == kind).order_by(DocTemplate.id.desc()))
+    if row is None:
+        raise StepFailed(f"Шаблон «{KINDS[kind]}» не развёрнут: выполните `flask --app service deploy`")
+    return row
+
+
+# ---- issuing -----------------------------------------------------------------------------------
+def _people(session, route: Route) -> dict[str, Any]:
+    ids = [route.teacher_id, route.tutor_id, route.methodist_id, head_of(session, "school_head", route.school_id),
+           head_of(session, "cnppm_head", route.centre_id)]
+    users = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_([i for i in ids if i])))}
+    units = {u.id: u.name for u in session.scalars(sa.select(OrgUnit).where(
+        OrgUnit.id.in_([route.school_id, route.centre_id])))}
+    profile = session.get(TeacherProfile, route.teacher_id)
+    teacher = users[route.teacher_id]
+
+    def name(user_id):
+        return {"full_name": users[user_id].full_name if user_id in users else ""}
+
+    return {
+        "teacher": {"full_name": teacher.full_name, "school": units[route.school_id],
+                    "position": (profile.info.get("position") if profile else "") or teacher.position},
+        "tutor": name(route.tutor_id), "methodist": name(route.methodist_id),
+        "school": {"name": units[route.school_id]}, "centre": {"name": units[route.centre_id]},
+        "school_head": name(ids[3]), "cnppm_head": name(ids[4]),
+    }
+
+
+def pending_document(session, route_id: int, kind: str) -> Document | None:
+    return session.scalar(sa.select(Document).where(Document.route_id == route_id, Document.kind == kind,
+                                                    Document.state == "awaiting_signatures"))
+
+
+def _new_version(ctx, session, route: Route, kind: str, extra: dict, now: datetime) -> Document:
+    template_row = _current_template(session, kind)
+    version = (session.scalar(sa.select(sa.func.max(Document.version)).where(
+        Document.route_id == route.id, Document.kind == kind)) or 0) + 1
+    data = build_context(kind=kind, title=KINDS[kind], version=version, on=now.date(),
+                         route={"id": route.id, "title": route.title}, people=_people(session, route),
+                         card=route.card, extra=extra)
+    content = render(_template(ctx, session, template_row), {**data, "signatures": [], "content_sha256": ""})
+    doc = Document(route_id=route.id, kind=kind, version=version, template_id=template_row.id,
+                   state="awaiting_signatures", data=data, content=content, content_sha256=sha256(content),
+                   created_at=now)
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def signatures_of(session, doc: Document) -> list[Signature]:
+    return list(session.scalars(sa.select(Signature).where(Signature.document_id == doc.id)
+                                .order_by(Signature.signed_at, Signature.id)))
+
+
+def render_issued(ctx: ServiceContext, session, doc: Document) -> bytes:
+    """The issued copy: the signed content plus its signature sheet (re-renderable from the rows)."""
+    signatures = signatures_of(session, doc)
+    names = dict(session.execute(sa.select(User.id, User.full_name)
+                                 .where(User.id.in_([s.signer_id for s in signatures]))).all()) if signatures else {}
+    template = _template(ctx, session, session.get(DocTemplate, doc.template_id))
+    return render(template, {**doc.data, "signatures": signature_rows(signatures, names),
+                             "content_sha256": doc.content_sha256 if signatures else ""})
+
+
+def apply_requests(ctx: ServiceContext, session, route: Route, requests: list[DocumentRequest], actor_id: int,
+                   now: datetime) -> list[Document]:
+    """Carry out what the BPMN's service tasks asked for, in order."""
+    done = []
+    for request in requests:
+        pending = pending_document(session, route.id, request.kind)
+        if request.action == "prepare":
+            if pending is not None:
+                pending.state = "superseded"
+            doc = _new_version(ctx, session, route, request.kind, request.extra, now)
+        else:
+            doc = pending or _new_version(ctx, session, route, request.kind, request.extra, now)
+            doc.issued = render_issued(ctx, session, doc)
+            doc.issued_sha256, doc.state, doc.issued_at = sha256(doc.issued), "issued", now
+        append_event(session, route_id=route.id, at=now, kind=f"document_{request.action}d", actor_id=actor_id,
+                     data={"document_id": doc.id, "kind": doc.kind, "version": doc.version,
+                           "template_sha256": session.get(DocTemplate, doc.template_id).sha256,
+                           "content_sha256": doc.content_sha256, "issued_sha256": doc.issued_sha256})
+        done.append(doc)
+    return done
+
+
+# ---- signing -----------------------------------------------------------------------------------
+def signature_needed(signs: str, submission: Any) -> bool:
+    """An affirmative decision on a signing task is a signature; a return with remarks is not."""
+    return bool(signs) and isinstance(submission, dict) and not is_return(submission)
+
+
+def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode: str, signature: Any,
+                    client: Client) -> Document:
+    """Before the step: the signer is who they say (password) and signs what they were shown."""
+    if mode != "self":
+        raise NotAllowed("Подписать документ за другого участника нельзя")
+    doc = pending_document(session, task.route_id, signs)
+    if doc is None:
+        raise StepFailed(f"Нет документа «{KINDS[signs]}», ожидающего подписи")
+    if not isinstance(signature, dict) or not isinstance(signature.get("password"), str) \
+            or not isinstance(signature.get("document_sha256"), str):
+        raise FormRejected([FieldProblem("/signature", "Подтвердите подпись паролем (signature.password) и "
+                                                        "укажите SHA-256 просмотренного документа")])
+    if signature["document_sha256"] != doc.content_sha256:
+        raise DocumentChanged("Документ изменился после того, как вы его открыли: откройте его снова")
+    if session.scalar(sa.select(Signature.id).where(Signature.document_id == doc.id,
+                                                    Signature.signer_id == actor.user_id)):
+        raise SignatureRefused("Вы уже подписали эту версию документа")
+    user = session.get(User, actor.user_id)
+    if not check_password_hash(user.password_hash, signature["password"]):
+        _record_refusal(ctx, task, doc, actor, client)
+        raise SignatureRefused("Неверный пароль: подпись не принята")
+    return doc
+
+
+def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, client: Client) -> None:
+    """A wrong password is recorded on its own, even though the request changes nothing else."""
+    with ctx.uow() as uow:
+        append_event(uow.session, route_id=task.route_id, at=ctx.clock(), kind="signature_rejected",
+                     actor_id=actor.user_id, task_id=task.id, task_name=task.name,
+                     data={"document_id": doc.id, "reason": "wrong_password", "ip": client.ip,
+                           "user_agent": client.user_agent})
+        uow.commit()
+
+
+def add_signature(session, doc: Document, actor, task, role: str, action: str, now: datetime,
+                  client: Client) -> Signature:
+    row = Signature(document_id=doc.id, signer_id=actor.user_id, role=role, action=action, task_id=task.id,
+                    sha256=doc.content_sha256, signed_at=now, ip=client.ip[:64], user_agent=client.user_agent[:400])
+    session.add(row)
+    session.flush()
+    append_event(session, route_id=task.route_id, at=now, kind="document_signed", actor_id=actor.user_id,
+                 task_id=task.id, task_name=task.name,
+                 data={"document_id": doc.id, "kind": doc.kind, "version": doc.version, "sha256": row.sha256,
+                       "action": action, "role": role, "ip": row.ip, "user_agent": row.user_agent})
+    return row
+
+
+# ---- reading -----------------------------------------------------------------------------------
+def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, Any]:
+    """A document version with its signatures; a signature counts only for the exact bytes stored."""
+    actual = sha256(doc.content) if check_bytes else doc.content_sha256
+    signatures = signatures_of(session, doc)
+    names = dict(session.execute(sa.select(User.id, User.full_name)
+                                 .where(User.id.in_([s.signer_id for s in signatures]))).all()) if signatures else {}
+    return {
+        "id": doc.id, "route_id": doc.route_id, "kind": doc.kind, "title": KINDS[doc.kind], "version": doc.version,
+        "state": doc.state, "template_sha256": session.get(DocTemplate, doc.template_id).sha256,
+        "content_sha256": doc.content_sha256, "content_intact": actual == doc.content_sha256,
+        "issued_sha256": doc.issued_sha256, "created_at": doc.created_at.isoformat(),
+        "issued_at": doc.issued_at.isoformat() if doc.issued_at else None,
+        "signatures": [{"signer": {"id": s.signer_id, "name": names.get(s.signer_id)}, "role": s.role,
+                        "action": s.action, "signed_at": s.signed_at.isoformat(), "sha256": s.sha256,
+                        "valid": s.sha256 == actual} for s in signatures],
+        "files": {"content_docx": f"/api/documents/{doc.id}/content.docx",
+                  "content_pdf": f"/api/documents/{doc.id}/content.pdf",
+                  "issued_docx": f"/api/documents/{doc.id}/issued.docx" if doc.issued_sha256 else None,
+                  "issued_pdf": f"/api/documents/{doc.id}/issued.pdf" if doc.issued_sha256 else None},
+    }
+
+
+def verify(ctx: ServiceContext, data: bytes) -> dict[str, Any]:
+    """Is this file one this service issued (or showed for signing), unaltered?"""
+    digest = sha256(data)
+    with ctx.uow() as uow:
+        s = uow.session
+        doc = s.scalar(sa.select(Document).where(sa.or_(Document.issued_sha256 == digest,
+                                                        Document.content_sha256 == digest)).limit(1))
+        stored = None if doc is None else (doc.issued if doc.issued_sha256 == digest else doc.content)
+        if doc is None or stored is None or sha256(stored) != digest:
+            return {"status": "unknown", "sha256": digest,
+                    "message": "Файл не выпускался этим сервисом или был изменён"}
+        route = s.get(Route, doc.route_id)
+        info = describe(s, doc)
+        which = "issued" if doc.issued_sha256 == digest else "content"
+        signers = ", ".join(f"{sig['signer']['name']} ({sig['signed_at'][:16].replace('T', ' ')} UTC)"
+                            for sig in info["signatures"] if sig["valid"]) or "без подписей"
+        return {
+            "status": "issued" if which == "issued" else "content", "sha256": digest,
+            "route": {"id": route.id, "title": route.title}, "document": info,
+            "message": (f"Выпущен этим сервисом: маршрут «{route.title}», {KINDS[doc.kind]}, версия {doc.version}"
+                        f"{'' if which == 'issued' else ' (содержимое для подписания)'}; подписи: {signers}"),
+        }
