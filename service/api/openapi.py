@@ -1,8 +1,10 @@
 """GET /api/openapi.json: the OpenAPI 3.1 description of the JSON API, built here in Python.
 
 The response shapes follow service/services/views.py (`_task_row`, `route_view`, `route_events`,
-`my_tasks`, `task_view`), service/services/routes.py (`complete_task`) and
-service/services/accounts.py (`issue_token`); the error body follows service/api/errors.py.
+`my_tasks`, `task_view`, `_signing`, `route_documents`), service/services/routes.py (`complete_task`),
+service/services/documents.py (`describe`, `verify`, `deploy_templates`) and
+service/services/accounts.py (`issue_token`); the error body follows service/api/errors.py; the
+routes are those of service/api/{auth,tasks,routes,documents}.py.
 tests/e2e/test_openapi.py checks the document against the app's URL map and live responses.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from service.config import ROOT
+from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.domain.access import ROLES, WORKFLOW_ROLES
 from service.domain.route_rules import STAGE_TITLES
 
@@ -23,6 +26,10 @@ bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+OCTET = "application/octet-stream"
+MULTIPART = "multipart/form-data"
 
 Schema = dict[str, Any]
 
@@ -63,6 +70,9 @@ ID: Schema = {"type": "integer", "minimum": 1}
 DATE_TIME: Schema = {"type": "string", "format": "date-time"}
 DATE: Schema = {"type": "string", "format": "date"}
 ANY_OBJECT: Schema = {"type": "object"}
+SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256, 64 шестнадцатеричные цифры"}
+EVENT_KINDS = ("route_created", "task_completed", "route_completed", "route_prolonged", "route_prolonged_as",
+               "document_prepared", "document_issued", "document_signed", "signature_rejected")
 
 
 def _version() -> str:
@@ -160,7 +170,9 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
                         "description": "Замечания, которые нужно учесть (только для state=ready)"},
             "prefill": _nullable({"type": "object", "description": "Данные для предзаполнения формы"}),
             "can_complete": {"type": "boolean", "description": "Может ли текущий пользователь выполнить задачу"},
-        }, description="Задача с формой, предзаполнением, карточкой и замечаниями"),
+            "signs": _nullable({**_ref("Signing"), "description": "Для задачи подписания — что подписывается; "
+                                                                 "иначе null"}),
+        }, description="Задача с формой, предзаполнением, карточкой, замечаниями и документом на подпись"),
         "RouteView": _obj({
             "id": INT,
             "title": STR,
@@ -186,8 +198,11 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
         "Event": _obj({
             "seq": {"type": "integer", "minimum": 1, "description": "Номер события в маршруте, с 1"},
             "at": DATE_TIME,
-            "kind": {"type": "string", "description": "route_created, task_completed, route_completed, "
-                                                       "route_prolonged, route_prolonged_as"},
+            "kind": {"type": "string", "description": "Вид события: " + ", ".join(EVENT_KINDS) + ". "
+                     "У document_prepared/document_issued в data — document_id, kind, version, template_sha256, "
+                     "content_sha256, issued_sha256; у document_signed — document_id, kind, version, sha256, "
+                     "action, role, ip, user_agent; у signature_rejected (неверный пароль) — document_id, reason, "
+                     "ip, user_agent"},
             "task_id": _nullable(STR),
             "task_name": _nullable(STR),
             "actor": _nullable(_ref("PersonRef")),
@@ -219,9 +234,101 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
             "title": {"type": "string", "maxLength": 300, "default": "",
                       "description": "Название; пустое — «ИОМ: <ФИО педагога>»"},
         }, ["teacher_id", "tutor_id", "methodist_id"]),
+        "SignatureRequest": _obj({
+            "password": {"type": "string", "description": "Пароль подписывающего (подтверждение подписи)"},
+            "document_sha256": {**SHA256, "description": "content_sha256 документа, который был показан "
+                                                         "(GET /api/tasks/{task_id} → signs.document)"},
+        }, description="Подпись: пароль и SHA-256 просмотренной версии документа"),
         "CompleteRequest": _obj({
             "data": {"type": "object", "description": "Данные формы задачи; схема — GET /api/tasks/{task_id} → schema"},
-        }),
+            "signature": {**_ref("SignatureRequest"),
+                          "description": "Обязательна на задаче подписания (signs не null) при утвердительном "
+                                         "решении; при возврате на доработку не нужна"},
+        }, ["data"]),
+        **_document_schemas(),
+    }
+
+
+def _document_schemas() -> dict[str, Schema]:
+    """service/services/documents.py: `describe`, `verify`, `deploy_templates`."""
+    kind = {"type": "string", "enum": list(KINDS),
+            "description": "Вид документа: " + ", ".join(f"{k} — {v}" for k, v in KINDS.items())}
+    link = {"type": "string", "description": "Ссылка на файл (GET)"}
+    action = {"type": "string", "description": "Действие подписи из схемы процесса: sign — подписал, "
+                                               "agree — согласовал, approve — утвердил, acknowledge — ознакомлен"}
+    return {
+        "Signature": _obj({
+            "signer": _ref("PersonRef"),
+            "role": {"type": "string", "enum": sorted(WORKFLOW_ROLES), "description": "Роль подписавшего"},
+            "action": action,
+            "signed_at": DATE_TIME,
+            "sha256": {**SHA256, "description": "SHA-256 подписанного содержимого"},
+            "valid": {"type": "boolean", "description": "Подпись относится к хранимым байтам документа"},
+        }, description="Подпись версии документа"),
+        "DocumentFiles": _obj({
+            "content_docx": link,
+            "content_pdf": {**link, "description": "Ссылка на PDF (501, если на сервере нет LibreOffice)"},
+            "issued_docx": _nullable({**link, "description": "Выпущенный экземпляр с листом подписей; "
+                                                             "null, пока не выпущен"}),
+            "issued_pdf": _nullable({**link, "description": "То же в PDF; null, пока не выпущен"}),
+        }, description="Ссылки на файлы версии документа"),
+        "Document": _obj({
+            "id": INT,
+            "route_id": INT,
+            "kind": kind,
+            "title": {"type": "string", "description": "Название вида документа"},
+            "version": {"type": "integer", "minimum": 1, "description": "Номер версии документа этого вида "
+                                                                        "в маршруте, с 1"},
+            "state": {"type": "string", "enum": ["awaiting_signatures", "superseded", "issued"],
+                      "description": "awaiting_signatures — ждёт подписей; superseded — заменён новой версией; "
+                                     "issued — выпущен"},
+            "template_sha256": {**SHA256, "description": "SHA-256 шаблона, по которому составлен документ"},
+            "content_sha256": {**SHA256, "description": "SHA-256 содержимого для подписания (content.docx)"},
+            "content_intact": {"type": "boolean",
+                               "description": "Хранимое содержимое совпадает с content_sha256"},
+            "issued_sha256": _nullable({**SHA256, "description": "SHA-256 выпущенного экземпляра (issued.docx)"}),
+            "created_at": DATE_TIME,
+            "issued_at": _nullable(DATE_TIME),
+            "signatures": {"type": "array", "items": _ref("Signature"), "description": "Подписи, от старых к новым"},
+            "files": _ref("DocumentFiles"),
+        }, description="Версия документа маршрута с подписями"),
+        "DocumentList": _obj({"documents": {"type": "array", "items": _ref("Document"),
+                                            "description": "Все версии всех документов маршрута, от старых"}}),
+        "Signing": _obj({
+            "kind": kind,
+            "action": action,
+            "document": _nullable({**_ref("Document"),
+                                   "description": "Версия, ожидающая подписи (её content_sha256 передаётся в "
+                                                  "signature.document_sha256); null, если задача не ждёт "
+                                                  "выполнения или документа нет"}),
+        }, description="Что подписывает утвердительное решение по задаче"),
+        "RouteBrief": _obj({"id": INT, "title": STR}, description="Маршрут: идентификатор и название"),
+        "VerifyResult": {
+            "description": "Результат проверки файла: выпущен ли он этим сервисом и не изменён ли",
+            "oneOf": [
+                _obj({
+                    "status": {"const": "unknown",
+                               "description": "Файл не выпускался сервисом или изменён"},
+                    "sha256": {**SHA256, "description": "SHA-256 присланного файла"},
+                    "message": {"type": "string", "description": "Вывод по-русски"},
+                }, description="Файл не найден"),
+                _obj({
+                    "status": {"type": "string", "enum": ["issued", "content"],
+                               "description": "issued — выпущенный экземпляр с листом подписей; "
+                                              "content — содержимое, показанное для подписания"},
+                    "sha256": {**SHA256, "description": "SHA-256 присланного файла"},
+                    "message": {"type": "string", "description": "Вывод по-русски: маршрут, документ, версия, подписи"},
+                    "route": _ref("RouteBrief"),
+                    "document": _ref("Document"),
+                }, description="Файл найден"),
+            ],
+        },
+        "TemplateDeployed": _obj({
+            "kind": {"type": "string", "enum": list(TEMPLATE_FILES)},
+            "name": {"type": "string", "description": "Имя файла шаблона"},
+            "sha256": {**SHA256, "description": "SHA-256 шаблона"},
+            "created": {"type": "boolean", "description": "false — шаблон с таким SHA-256 уже был загружен"},
+        }, description="Загруженный шаблон документа"),
     }
 
 
@@ -264,6 +371,15 @@ def _body(name: str, description: str | None = None) -> dict:
     return out
 
 
+def _file_body(description: str) -> dict:
+    """A file: a multipart form field `file`, or the raw request body."""
+    return {"required": True, "description": description, "content": {
+        MULTIPART: {"schema": {"type": "object", "properties": {
+            "file": {"contentMediaType": OCTET, "description": "Файл"}}, "required": ["file"]}},
+        OCTET: {"schema": {"contentMediaType": OCTET, "description": "Файл целиком — тело запроса"}},
+    }}
+
+
 def _path_param(name: str, schema: Schema, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
 
@@ -280,6 +396,11 @@ def build_spec() -> dict[str, Any]:
     route_id = _path_param("route_id", ID, "Идентификатор маршрута")
     task_id = _path_param("task_id", STR, "Идентификатор задачи")
     token_id = _path_param("token_id", ID, "Идентификатор токена")
+    document_id = _path_param("document_id", ID, "Идентификатор версии документа")
+    which = _path_param("which", {"type": "string", "enum": ["content", "issued"]},
+                        "content — содержимое для подписания; issued — выпущенный экземпляр с листом подписей")
+    fmt = _path_param("fmt", {"type": "string", "enum": ["docx", "pdf"]}, "Формат файла")
+    template_kind = _path_param("kind", {"type": "string", "enum": list(TEMPLATE_FILES)}, "Вид документа")
     no_auth: list = []
 
     paths = {
@@ -327,9 +448,11 @@ def build_spec() -> dict[str, Any]:
         }},
         "/api/tasks/{task_id}": {"get": {
             "tags": ["tasks"], "operationId": "getTask",
-            "summary": "Задача: форма, предзаполнение, карточка, замечания",
+            "summary": "Задача: форма, предзаполнение, карточка, замечания, документ на подпись",
             "description": "Доступна исполнителю, администратору и тем, кто видит маршрут задачи. "
-                           "Поле `schema` — JSON Schema формы, которой должны соответствовать данные при выполнении.",
+                           "Поле `schema` — JSON Schema формы, которой должны соответствовать данные при выполнении. "
+                           "Поле `signs` у задачи подписания называет вид документа и действие, а `signs.document` — "
+                           "версию, ожидающую подписи (ссылки на файлы и `content_sha256`).",
             "parameters": [task_id],
             "responses": _responses(("200", _json(_ref("TaskView"), "Задача")), "401", "403", "404",
                                     e403="Задача назначена другому участнику, а маршрут вне вашей зоны доступа",
@@ -341,16 +464,29 @@ def build_spec() -> dict[str, Any]:
                            "приходит в ответе GET /api/tasks/{task_id} в поле `schema` (файлы forms/<form>.json). "
                            "Формы:\n" + form_list + "\n\nВыполнить задачу может её исполнитель; администратор — "
                            "от имени исполнителя. Из двух одновременных запросов выигрывает один, второй "
-                           "получает 409.",
+                           "получает 409.\n\n"
+                           "**Подпись.** У задачи подписания (`signs` в GET /api/tasks/{task_id} не null) "
+                           "утвердительное решение (`decision: sign` или `accept`, `acknowledged: true`) — это подпись "
+                           "документа `signs.document`, и тело должно содержать `signature`: `{\"password\": <пароль "
+                           "подписывающего>, \"document_sha256\": <signs.document.content_sha256>}`. Возврат на "
+                           "доработку (`decision: return`) подписи не требует. Без `signature` — 422; неверный "
+                           "пароль — 403 (попытка записывается в историю маршрута событием `signature_rejected`); "
+                           "документ изменился после того, как его показали (хеш не совпадает), — 409; подписать "
+                           "за другого (в том числе администратору от имени исполнителя) нельзя — 403; повторная "
+                           "подпись той же версии — 403.",
             "parameters": [task_id],
             "requestBody": _body("CompleteRequest"),
             "responses": _responses(
                 ("200", _json(_ref("CompletionResult"), "Задача выполнена; маршрут продвинулся")),
                 "400", "401", "403", "404", "409", "413", "415", "422", "500",
-                e403="Задача назначена другому участнику",
+                e403="Задача назначена другому участнику; или подпись не принята: неверный пароль (попытка "
+                     "записана), подпись за другого участника, повторная подпись той же версии",
                 e404="Задача не найдена",
-                e409="Задача уже выполнена или снята (маршрут ушёл дальше), либо маршрут одновременно изменён",
-                e422="Нет поля data, или данные не соответствуют форме задачи (problems — ошибки по полям)"),
+                e409="Задача уже выполнена или снята (маршрут ушёл дальше), маршрут одновременно изменён, "
+                     "или подписываемый документ изменился после того, как его показали",
+                e422="Нет поля data, данные не соответствуют форме задачи, или на задаче подписания нет "
+                     "signature (problems — ошибки по полям)",
+                e500="Не выполнен автоматический шаг процесса или нет документа, ожидающего подписи"),
         }},
         "/api/routes": {"post": {
             "tags": ["routes"], "operationId": "createRoute", "summary": "Открытие маршрута педагога",
@@ -377,6 +513,57 @@ def build_spec() -> dict[str, Any]:
             "responses": _responses(("200", _json(_ref("EventList"), "События маршрута")), "401", "403", "404",
                                     e403="Маршрут вне вашей зоны доступа", e404="Маршрут не найден"),
         }},
+        "/api/routes/{route_id}/documents": {"get": {
+            "tags": ["documents"], "operationId": "getRouteDocuments",
+            "summary": "Документы маршрута: все версии с подписями",
+            "description": "Все версии всех документов маршрута (от старых к новым) с подписями, их "
+                           "действительностью и ссылками на файлы.",
+            "parameters": [route_id],
+            "responses": _responses(("200", _json(_ref("DocumentList"), "Документы маршрута")), "401", "403", "404",
+                                    e403="Маршрут вне вашей зоны доступа", e404="Маршрут не найден"),
+        }},
+        "/api/documents/{document_id}/{which}.{fmt}": {"get": {
+            "tags": ["documents"], "operationId": "downloadDocument", "summary": "Файл версии документа",
+            "description": "`content` — содержимое, которое подписывают; `issued` — выпущенный экземпляр с "
+                           "листом подписей (есть только у выпущенной версии). PDF делается из .docx "
+                           "LibreOffice'ом на сервере. Доступно тем, кто видит маршрут.",
+            "parameters": [document_id, which, fmt],
+            "responses": _responses(
+                ("200", {"description": "Файл (Content-Disposition: attachment)",
+                         "headers": {"Content-Disposition": {"description": "attachment; filename=\"…\"",
+                                                             "schema": STR}},
+                         "content": {DOCX: {"schema": {"contentMediaType": DOCX}},
+                                     PDF: {"schema": {"contentMediaType": PDF}}}}),
+                "401", "403", "404", "501",
+                e403="Маршрут документа вне вашей зоны доступа",
+                e404="Документ не найден, ещё не выпущен (issued), или нет такого файла (which/fmt)",
+                e501="PDF недоступен: на сервере не установлен LibreOffice"),
+        }},
+        "/api/verify": {"post": {
+            "tags": ["documents"], "operationId": "verifyDocument",
+            "summary": "Проверка файла: выпущен ли он сервисом и не изменён ли",
+            "description": "Файл — поле `file` формы multipart/form-data или всё тело запроса. Сравнивается "
+                           "SHA-256 файла с выпущенными экземплярами и с содержимым, показанным для подписания.",
+            "requestBody": _file_body("Проверяемый файл (.docx)"),
+            "responses": _responses(("200", _json(_ref("VerifyResult"), "Результат проверки")), "400", "401", "413",
+                                    e400="Файл не приложен (пустое тело и нет поля file)"),
+        }},
+        "/api/templates/{kind}": {"post": {
+            "tags": ["documents"], "operationId": "uploadTemplate", "summary": "Загрузка шаблона документа",
+            "description": "Новая версия шаблона .docx для документов вида `kind` (администратор). Шаблон "
+                           "проверяется: .docx, и использует только данные, которые сервис передаёт (см. "
+                           "service/documents/contract.py). Новые документы составляются по последнему "
+                           "загруженному шаблону. Файл — поле `file` формы multipart/form-data или всё тело запроса.",
+            "parameters": [template_kind],
+            "requestBody": _file_body("Шаблон .docx"),
+            "responses": _responses(
+                ("201", _json(_ref("TemplateDeployed"), "Шаблон принят (created=false — такой уже был)")),
+                "400", "401", "403", "404", "413", "422",
+                e400="Файл не приложен (пустое тело и нет поля file)",
+                e403="Загружать шаблоны может только администратор",
+                e404="Нет такого вида документа",
+                e422="Шаблон отклонён: не .docx, повреждён, или использует данные, которых сервис не передаёт"),
+        }},
         "/api/openapi.json": {"get": {
             "tags": ["meta"], "operationId": "openapi", "summary": "Описание API (OpenAPI 3.1)",
             "security": no_auth,
@@ -390,13 +577,15 @@ def build_spec() -> dict[str, Any]:
             "title": "ИОМ — маршруты педагогов",
             "version": _version(),
             "description": "JSON API индивидуальных образовательных маршрутов (ИОМ) педагогов: задачи участников, "
-                           "маршруты и их история. Все ошибки — JSON-объект `Error` с сообщением по-русски.",
+                           "маршруты и их история, документы (версии, подписи, файлы, проверка). Все ошибки — "
+                           "JSON-объект `Error` с сообщением по-русски.",
         },
         "servers": [{"url": "/"}],
         "tags": [
             {"name": "auth", "description": "Вход, выход, токены"},
             {"name": "tasks", "description": "Задачи участников"},
             {"name": "routes", "description": "Маршруты"},
+            {"name": "documents", "description": "Документы маршрутов: версии, подписи, файлы, проверка, шаблоны"},
             {"name": "meta", "description": "Описание API"},
         ],
         "security": [{"cookieAuth": []}, {"bearerAuth": []}],

@@ -37,7 +37,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,10 +92,41 @@ def _prepare(value: Any) -> Any:
     return value
 
 
+class _CachingEnvironment(Environment):
+    """An autoescaping Jinja environment that keeps the compiled form of the sources docxtpl hands
+    it (the patched XML of a template's parts): compiling is half the cost of a render, and the
+    source is the same for every render of a template. Compiled templates are immutable and
+    safe to render from several threads."""
+
+    max_cached = 64
+
+    def __init__(self, **options: Any):
+        super().__init__(autoescape=True, **options)
+        self._compiled: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        with self._lock:
+            compiled = self._compiled.get(source)
+            if compiled is not None:
+                self._compiled.move_to_end(source)
+                return compiled
+        compiled = super().from_string(source)
+        with self._lock:
+            self._compiled[source] = compiled
+            while len(self._compiled) > self.max_cached:
+                self._compiled.popitem(last=False)
+        return compiled
+
+
+_ENV = _CachingEnvironment()
+_STRICT_ENV = _CachingEnvironment(undefined=StrictUndefined)
+
+
 def _environment(strict: bool = False) -> Environment:
-    if strict:
-        return Environment(autoescape=True, undefined=StrictUndefined)
-    return Environment(autoescape=True)
+    return _STRICT_ENV if strict else _ENV
 
 
 # --------------------------------------------------------------------------- loading
@@ -145,8 +178,9 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
         )
 
     template = Template(kind=kind, name=name, sha256=hashlib.sha256(data).hexdigest(), data=bytes(data))
-    # A trial render with the sample data catches what parsing cannot: unknown filters and tests,
-    # nested fields that do not exist (StrictUndefined), tags that leave broken XML.
+    # A trial render with the sample data (full and signed; empty lists and unsigned) catches what
+    # parsing cannot: unknown filters and tests, nested fields that do not exist (StrictUndefined),
+    # variables in footnotes or document properties, a result python-docx cannot open.
     for sample in (
         sample_context(kind, hostile=True, signed=True),
         sample_context(kind, activities=0, corrections=0),
@@ -225,6 +259,14 @@ def normalize_docx(data: bytes) -> bytes:
 # --------------------------------------------------------------------------- PDF
 
 
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
 def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -237,10 +279,13 @@ def to_pdf(docx: bytes, timeout: float = 120) -> bytes | None:
     """PDF of a .docx through LibreOffice headless; None when LibreOffice is not installed.
 
     Each call converts in a fresh temporary directory with its own LibreOffice profile, so calls
-    may run in parallel. Raises RuntimeError (with LibreOffice's output) on failure or timeout."""
+    may run in parallel. Raises RuntimeError (with LibreOffice's output) on failure or timeout,
+    ValueError when `docx` is not a .docx (LibreOffice would happily print it as plain text)."""
     exe = _soffice()
     if exe is None:
         return None
+    if not _is_docx(docx):
+        raise ValueError("to_pdf: the data is not a .docx document")
     with tempfile.TemporaryDirectory(prefix="iom-pdf-") as tmp:
         work = Path(tmp)
         src = work / "document.docx"

@@ -4,6 +4,8 @@ schemas the live responses actually match (strictly: no undocumented fields)."""
 from __future__ import annotations
 
 import copy
+import io
+import os
 import re
 
 import pytest
@@ -12,9 +14,10 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from service.api.openapi import build_spec
+from service.api.openapi import DOCX, build_spec
 from service.samples import VALID
 from service.services.demo import PASSWORD
+from service.services.documents import read_template_files
 from tests.e2e.conftest import ready_app
 
 SPEC_URI = "urn:iom:openapi"
@@ -53,14 +56,15 @@ def _pointer(*parts: str) -> str:
 
 class Checker:
     """Checks a live response against the document: its status is documented for the operation
-    and its body matches that status's schema."""
+    and its body matches that status's schema (a JSON body) or media type (a file: its bytes
+    are returned)."""
 
     def __init__(self, spec: dict):
         self.spec = spec
         strict = _strict(spec)
         self.registry = Registry().with_resource(SPEC_URI, Resource.from_contents(strict, DRAFT202012))
 
-    def __call__(self, method: str, template: str, response, status: int) -> dict | None:
+    def __call__(self, method: str, template: str, response, status: int):
         assert response.status_code == status, (method, template, response.status_code, response.get_json())
         operation = self.spec["paths"][template][method]
         documented = operation["responses"].get(str(status))
@@ -73,7 +77,9 @@ class Checker:
         if "content" not in documented:
             assert not response.data, f"{method.upper()} {template} {status} documents no body"
             return None
-        assert response.mimetype == "application/json"
+        assert response.mimetype in documented["content"], (method.upper(), template, status, response.mimetype)
+        if response.mimetype != "application/json":
+            return response.data
         ref = SPEC_URI + "#" + _pointer(*parts, "content", "application/json", "schema")
         validator = Draft202012Validator({"$ref": ref}, registry=self.registry,
                                          format_checker=Draft202012Validator.FORMAT_CHECKER)
@@ -104,7 +110,8 @@ def test_document_is_valid_openapi_3_1(spec):
     assert schemes["cookieAuth"] == {**schemes["cookieAuth"], "type": "apiKey", "in": "cookie", "name": "session"}
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     for name in ("Error", "FieldProblem", "Me", "TaskRow", "TaskView", "RouteView", "Event", "CompletionResult",
-                 "Token"):
+                 "Token", "Document", "Signature", "Signing", "DocumentList", "VerifyResult", "TemplateDeployed",
+                 "SignatureRequest"):
         assert name in spec["components"]["schemas"], name
 
 
@@ -144,10 +151,21 @@ def test_auth_and_errors_are_documented_per_operation(spec):
             else:
                 assert "security" not in operation and "401" in codes, (method, path)
             if "requestBody" in operation:
-                assert {"400", "415", "422"} <= codes, (method, path)
-                assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                content = operation["requestBody"]["content"]
+                if "application/json" in content:
+                    assert {"400", "415", "422"} <= codes, (method, path)
+                    assert content["application/json"]["schema"]["$ref"]
+                else:  # a file: a multipart field `file` or the raw body
+                    assert set(content) == {"multipart/form-data", "application/octet-stream"}, (method, path)
+                    assert content["multipart/form-data"]["schema"]["required"] == ["file"]
+                    assert {"400", "413"} <= codes, (method, path)
     complete = spec["paths"]["/api/tasks/{task_id}/complete"]["post"]
     assert {"200", "403", "404", "409", "422"} <= set(complete["responses"])
+    assert "signature" in spec["components"]["schemas"]["CompleteRequest"]["properties"]
+    assert spec["components"]["schemas"]["CompleteRequest"]["required"] == ["data"]
+    download = spec["paths"]["/api/documents/{document_id}/{which}.{fmt}"]["get"]["responses"]
+    assert set(download["200"]["content"]) == {DOCX, "application/pdf"} and {"404", "501"} <= set(download)
+    assert {"201", "403", "422"} <= set(spec["paths"]["/api/templates/{kind}"]["post"]["responses"])
     assert spec["paths"]["/api/tokens"]["post"]["responses"].keys() >= {"201"}
     assert spec["paths"]["/api/routes"]["post"]["responses"].keys() >= {"201", "403"}
     assert spec["paths"]["/api/tokens/{token_id}"]["delete"]["responses"].keys() >= {"204", "404"}
@@ -208,12 +226,72 @@ def test_live_responses_match_the_documented_schemas(api_app, spec):
     check("post", template, tutor.post(url, json={"data": VALID["draft"]}), 409)
     check("post", template, tutor.post("/api/tasks/nope/complete", json={"data": {}}), 404)
 
+    # A signing task: the methodist sees the document, signs it with the password and its hash.
+    methodist = _login(api_app, "methodist")
+    signing = [t for t in check("get", "/api/tasks", methodist.get("/api/tasks"), 200)["tasks"]
+               if t["route_id"] == route["id"]][0]
+    view = check("get", "/api/tasks/{task_id}", methodist.get(f"/api/tasks/{signing['id']}"), 200)
+    document = view["signs"]["document"]
+    assert view["signs"]["kind"] == "karta" and document["state"] == "awaiting_signatures"
+    assert document["content_intact"] and document["signatures"] == [] and document["files"]["issued_docx"] is None
+    url = f"/api/tasks/{signing['id']}/complete"
+    decision = VALID[signing["form"]]
+    sha = document["content_sha256"]
+    check("post", template, methodist.post(url, json={"data": decision}), 422)
+    check("post", template, methodist.post(url, json={"data": decision, "signature": {
+        "password": "wrong", "document_sha256": sha}}), 403)
+    check("post", template, methodist.post(url, json={"data": decision, "signature": {
+        "password": PASSWORD, "document_sha256": "0" * 64}}), 409)
+    admin = _login(api_app, "admin")
+    check("post", template, admin.post(url, json={"data": decision, "signature": {
+        "password": PASSWORD, "document_sha256": sha}}), 403)
+    check("post", template, methodist.post(url, json={"data": decision, "signature": {
+        "password": PASSWORD, "document_sha256": sha}}), 200)
+
+    # The route's documents: listed, downloaded, verified.
+    documents = check("get", "/api/routes/{route_id}/documents",
+                      methodist.get(f"/api/routes/{route['id']}/documents"), 200)["documents"]
+    assert [d["id"] for d in documents] == [document["id"]]
+    signature = documents[0]["signatures"][0]
+    assert signature["signer"]["id"] == ids["methodist"] and signature["valid"] and signature["sha256"] == sha
+    check("get", "/api/routes/{route_id}/documents", methodist.get("/api/routes/999999/documents"), 404)
+    check("get", "/api/routes/{route_id}/documents",
+          _login(api_app, "teacher3").get(f"/api/routes/{route['id']}/documents"), 403)
+    file_template = "/api/documents/{document_id}/{which}.{fmt}"
+    r = methodist.get(documents[0]["files"]["content_docx"])
+    content = check("get", file_template, r, 200)
+    assert r.mimetype == DOCX and content.startswith(b"PK") and "attachment" in r.headers["Content-Disposition"]
+    check("get", file_template, methodist.get(f"/api/documents/{document['id']}/issued.docx"), 404)
+    check("get", file_template, methodist.get("/api/documents/999999/content.docx"), 404)
+    check("get", file_template, methodist.get(f"/api/documents/{document['id']}/other.docx"), 404)
+    check("get", file_template, _login(api_app, "teacher3").get(documents[0]["files"]["content_docx"]), 403)
+    found = check("post", "/api/verify", methodist.post("/api/verify", data={"file": (io.BytesIO(content), "k.docx")},
+                                                        content_type="multipart/form-data"), 200)
+    assert found["status"] == "content" and found["route"]["id"] == route["id"]
+    assert found["document"]["id"] == document["id"] and found["sha256"] == sha
+    unknown = check("post", "/api/verify", methodist.post("/api/verify", data=os.urandom(256),
+                                                          content_type="application/octet-stream"), 200)
+    assert unknown["status"] == "unknown" and "route" not in unknown
+    check("post", "/api/verify", methodist.post("/api/verify", data=b"", content_type="application/octet-stream"), 400)
+    check("post", "/api/verify", anonymous.post("/api/verify", data=content), 401)
+
+    # Templates: only the admin uploads; a known one is accepted as is, garbage is refused.
+    karta = read_template_files()["karta_iom.docx"]
+    check("post", "/api/templates/{kind}", methodist.post("/api/templates/karta", data=karta), 403)
+    deployed = check("post", "/api/templates/{kind}", admin.post("/api/templates/karta", data=karta,
+                                                                  content_type="application/octet-stream"), 201)
+    assert deployed == {**deployed, "kind": "karta", "created": False}
+    check("post", "/api/templates/{kind}", admin.post("/api/templates/karta", data={
+        "file": (io.BytesIO(b"not a docx"), "k.docx")}, content_type="multipart/form-data"), 422)
+    check("post", "/api/templates/{kind}", admin.post("/api/templates/nope", data=karta), 404)
+
     # The route and its history.
     auditor = _login(api_app, "auditor")
     one = check("get", "/api/routes/{route_id}", auditor.get(f"/api/routes/{route['id']}"), 200)
     assert one["open_tasks"] and one["waiting_for"]
     events = check("get", "/api/routes/{route_id}/events", auditor.get(f"/api/routes/{route['id']}/events"), 200)
-    assert [e["kind"] for e in events["events"]] == ["route_created", "task_completed"]
+    assert [e["kind"] for e in events["events"]] == ["route_created", "document_prepared", "task_completed",
+                                                     "signature_rejected", "document_signed", "task_completed"]
     error = check("get", "/api/routes/{route_id}", auditor.get("/api/routes/999999"), 404)
     assert error["status"] == 404 and error["error"]
     check("get", "/api/routes/{route_id}/events", auditor.get("/api/routes/999999/events"), 404)

@@ -40,3 +40,12 @@ def test_a_bpmn_with_a_malicious_condition_is_refused_by_deploy(database_url, tm
     assert result.exit_code != 0 and "__import__" in result.output
     with app.extensions["iom"].sessions() as s:
         assert s.scalar(sa.text("SELECT count(*) FROM workflow_specs")) == 0
+
+
+def test_verify_says_unknown_for_a_file_the_service_did_not_issue(database_url, tmp_path):
+    app, cli = _runner(database_url)
+    cli.invoke(args=["init-db"])
+    stranger = tmp_path / "чужой.docx"
+    stranger.write_bytes(b"PK\x03\x04 not ours")
+    result = cli.invoke(args=["verify", str(stranger)])
+    assert result.exit_code == 1 and "не выпускался этим сервисом или был изменён" in result.output

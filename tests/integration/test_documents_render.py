@@ -367,8 +367,17 @@ def test_karta_has_approval_block_and_seven_sections(templates):
 # --------------------------------------------------------------------------- PDF
 
 
-@pytest.mark.skipif(not pdf_available(), reason="LibreOffice (soffice) is not installed: run .ci/install-libreoffice.sh")
+NO_LIBREOFFICE = "LibreOffice (soffice) is not installed: run .ci/install-libreoffice.sh"
+
+
+@pytest.mark.skipif(not pdf_available(), reason=NO_LIBREOFFICE)
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_pdf(templates, kind):
     pdf = to_pdf(render(templates[kind], sample_context(kind, hostile=True, signed=True)))
     assert pdf is not None and pdf.startswith(b"%PDF")
+
+
+@pytest.mark.skipif(not pdf_available(), reason=NO_LIBREOFFICE)
+def test_pdf_refuses_what_is_not_a_docx():
+    with pytest.raises(ValueError):
+        to_pdf(b"not a document" * 100)
