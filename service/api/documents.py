@@ -63,4 +63,4 @@ def upload_template(kind: str):
     if kind not in TEMPLATE_FILES:
         raise NotFound("Нет такого вида документа")
     deployed = documents.deploy_templates(ctx(), {TEMPLATE_FILES[kind]: _uploaded_bytes()}, who.user_id)
-    return jsonify(deployed[0]), 201
+    return jsonify(deployed[0]), 201 if deployed[0]["created"] else 200

@@ -354,11 +354,14 @@ def _json(schema: Schema, description: str, headers: dict | None = None) -> dict
     return out
 
 
-def _responses(ok: tuple[str, dict], *errors: str, **overrides: str) -> dict:
+def _responses(ok: tuple[str, dict], *errors: str | tuple[str, dict], **overrides: str) -> dict:
     """The success response and the shared error responses; `overrides` (e.g. e409=...) replace
-    an error's description for this operation."""
+    an error's description for this operation; a (code, response) pair adds another response."""
     out = {ok[0]: ok[1]}
     for code in errors:
+        if isinstance(code, tuple):
+            out[code[0]] = code[1]
+            continue
         text = overrides.get(f"e{code}")
         out[code] = _json(_ref("Error"), text) if text else {"$ref": f"#/components/responses/{_ERRORS[code][0]}"}
     return out
@@ -557,7 +560,8 @@ def build_spec() -> dict[str, Any]:
             "parameters": [template_kind],
             "requestBody": _file_body("Шаблон .docx"),
             "responses": _responses(
-                ("201", _json(_ref("TemplateDeployed"), "Шаблон принят (created=false — такой уже был)")),
+                ("201", _json(_ref("TemplateDeployed"), "Новая версия шаблона принята")),
+                ("200", _json(_ref("TemplateDeployed"), "Такой шаблон уже был (created=false); он снова текущий")),
                 "400", "401", "403", "404", "413", "422",
                 e400="Файл не приложен (пустое тело и нет поля file)",
                 e403="Загружать шаблоны может только администратор",

@@ -65,10 +65,14 @@ def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int
     out = []
     with ctx.uow() as uow:
         for template in loaded:
-            exists = uow.session.scalar(sa.select(DocTemplate.id).where(DocTemplate.sha256 == template.sha256))
-            if not exists:
+            exists = uow.session.scalar(sa.select(DocTemplate).where(DocTemplate.sha256 == template.sha256))
+            current = uow.session.scalar(sa.select(DocTemplate.sha256).where(DocTemplate.kind == template.kind)
+                                         .order_by(DocTemplate.deployed_at.desc(), DocTemplate.id.desc()).limit(1))
+            if exists is None:
                 uow.session.add(DocTemplate(kind=template.kind, name=template.name, sha256=template.sha256,
                                             data=template.data, deployed_at=ctx.clock(), deployed_by_id=actor_id))
+            elif current != template.sha256:
+                exists.deployed_at = ctx.clock()  # an older version deployed again becomes current
             ctx.templates[template.sha256] = template
             out.append({"kind": template.kind, "name": template.name, "sha256": template.sha256,
                         "created": not exists})
@@ -77,13 +81,18 @@ def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int
 
 
 def _template(ctx: ServiceContext, session, row: DocTemplate) -> Template:
+    """A stored template (validated when it was deployed; its bytes are checked against its hash)."""
     if row.sha256 not in ctx.templates:
-        ctx.templates[row.sha256] = load_template(row.kind, row.name, row.data)
+        if sha256(row.data) != row.sha256:
+            raise StepFailed(f"Шаблон {row.name} в базе повреждён: хеш не совпадает")
+        ctx.templates[row.sha256] = Template(row.kind, row.name, row.sha256, row.data)
     return ctx.templates[row.sha256]
 
 
 def _current_template(session, kind: str) -> DocTemplate:
-    row = session.scalar(sa.select(DocTemplate).where(DocTemplate.kind == kind).order_by(DocTemplate.id.desc()))
+    """The most recently deployed template of the kind (re-deploying an older one makes it current)."""
+    row = session.scalar(sa.select(DocTemplate).where(DocTemplate.kind == kind)
+                         .order_by(DocTemplate.deployed_at.desc(), DocTemplate.id.desc()).limit(1))
     if row is None:
         raise StepFailed(f"Шаблон «{KINDS[kind]}» не развёрнут: выполните `flask --app service deploy`")
     return row
