@@ -98,6 +98,10 @@ def build_context(*, kind: str, title: str, version: int, on: date, route: dict[
             "replacement": {k: correction["replacement"].get(k, "") for k in
                             ("title", "level", "organizer", "start", "end", "presentation_form")},
         }
+    elif kind == "prikaz_tutor":
+        context["order"] = {"number": f"{route['id']}-ИОМ", "date": on.isoformat(), "place": ""}
+        context["assignments"] = [{"teacher": people["teacher"]["full_name"], "school": people["school"]["name"],
+                                   "tutor": people["tutor"]["full_name"]}]
     elif kind == "vyvody":
         context.update(period=full["period"], conclusions=full["conclusions"],
                        final_diagnostics=full["final_diagnostics"], final_events_done=full["final_events_done"])

@@ -19,6 +19,7 @@ from service.services.context import ServiceContext
 from service.services.deployments import current_spec, ensure_loaded
 from service.services.documents import NO_CLIENT, Client
 from service.services.events import append_event
+from service.tasks import DocumentRequest
 from service.tasks.checks import check_submission
 
 
@@ -89,6 +90,8 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
                  data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
                        "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
                        "opened": [t.id for t in opened]})
+    # The CNPPM head's order assigning the tutor to the teacher comes with the route.
+    documents.apply_requests(ctx, session, route, [DocumentRequest("issue", "prikaz_tutor")], actor.user_id, now)
     return route.id
 
 

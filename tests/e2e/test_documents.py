@@ -227,3 +227,11 @@ def test_a_document_downloads_as_pdf(people, new_route):
     _to_approval(people, rid)
     (karta,) = _docs(people("auditor"), rid, "karta")
     assert _file(people("auditor"), karta["files"]["issued_pdf"]).startswith(b"%PDF")
+
+
+def test_opening_a_route_issues_the_order_assigning_the_tutor(people, new_route):
+    rid = new_route()
+    (order,) = _docs(people("auditor"), rid, "prikaz_tutor")
+    assert order["state"] == "issued" and order["version"] == 1
+    text = _text(_file(people("auditor"), order["files"]["issued_docx"]))
+    assert "Иванова Мария Петровна" in text and "Тьюторова Светлана Андреевна" in text and f"{rid}-ИОМ" in text
