@@ -56,10 +56,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["iom"] = build_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
 
-    from service import cli
+    from service import cli, web
     from service.api import init_app as init_api
 
     init_api(app)
+    web.init_app(app)
     cli.init_app(app)
     return app
 

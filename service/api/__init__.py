@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask
 
 from service.api import auth, documents, errors, openapi, routes, tasks
 
@@ -12,8 +12,3 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     for module in (auth, tasks, routes, documents, openapi):
         app.register_blueprint(module.bp)
-
-    @app.get("/")
-    def index():
-        """Where to start: the API description."""
-        return jsonify({"service": "ИОМ — маршруты педагогов", "api": "/api/openapi.json"})

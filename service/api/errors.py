@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from service.domain.errors import FormRejected, RouteError
@@ -25,14 +26,41 @@ def error_body(message: str, status: int, problems=None):
     return jsonify(body), status
 
 
+PAGE_HEADINGS = {
+    400: "Некорректный запрос", 401: "Требуется вход", 403: "Доступ запрещён", 404: "Страница не найдена",
+    409: "Действие уже выполнено", 413: "Слишком большой запрос", 422: "Данные не приняты",
+    429: "Слишком много попыток", 500: "Ошибка сервера", 501: "Недоступно",
+}
+
+
+def _wants_page() -> bool:
+    return not request.path.startswith("/api")
+
+
+def error_page(message: str, status: int, problems=None):
+    heading = PAGE_HEADINGS.get(status, "Ошибка")
+    return render_template("web/error.html", status=status, heading=heading, message=message,
+                           problems=problems), status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(RouteError)
     def _route_error(exc: RouteError):
         if exc.status >= 500:
             log.error("step failed on %s: %s", request.path, exc.message, exc_info=exc)
-        return error_body(exc.message, exc.status, exc.problems if isinstance(exc, FormRejected) else None)
+        problems = exc.problems if isinstance(exc, FormRejected) else None
+        if _wants_page():
+            return error_page(exc.message, exc.status, problems)
+        return error_body(exc.message, exc.status, problems)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        message = "Форма устарела или отправлена не со страницы сервиса (нет CSRF-токена). Обновите страницу."
+        return error_page(message, 400) if _wants_page() else error_body(message, 400)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
+        if _wants_page():
+            return error_page(HTTP_MESSAGES.get(status, exc.name), status)
         return error_body(HTTP_MESSAGES.get(status, exc.name), status)

@@ -238,3 +238,13 @@ class Signature(Base):
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(400), default="")
+
+
+class TaskDraft(Base):
+    """What a person typed into a task form and saved to finish later."""
+
+    __tablename__ = "task_drafts"
+    task_id: Mapped[str] = mapped_column(sa.ForeignKey("tasks.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,47 @@
+"""The route page: card, stage, diagram, documents, timeline."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, render_template
+
+from service.db.models import Route, Task, WorkflowSpec
+from service.domain.access import ROLE_TITLES, require_view_route
+from service.domain.errors import NotFound
+from service.services import views
+from service.services.routes import facts
+from service.web.blueprint import bp, ctx, login_required, me
+
+EVENT_TITLES = {
+    "route_created": "Маршрут создан", "task_completed": "Выполнен шаг", "document_prepared": "Подготовлен документ",
+    "document_issued": "Выпущен документ", "document_signed": "Документ подписан",
+    "signature_rejected": "Подпись отклонена (неверный пароль)", "route_completed": "Маршрут завершён",
+    "route_prolonged": "Маршрут продлён", "route_prolonged_as": "Создан маршрут продления",
+}
+
+
+@bp.get("/routes/<int:route_id>")
+@login_required
+def route(route_id: int):
+    """Everything about one route, for anyone who may see it."""
+    view = views.route_view(ctx(), me(), route_id)
+    return render_template("web/route.html", route=view, events=views.route_events(ctx(), me(), route_id),
+                           documents=views.route_documents(ctx(), me(), route_id), event_titles=EVENT_TITLES,
+                           role_titles=ROLE_TITLES, active="routes")
+
+
+@bp.get("/routes/<int:route_id>/diagram.json")
+@login_required
+def diagram(route_id: int):
+    """The BPMN the route runs on, with the tasks waiting now and those already done."""
+    with ctx().uow() as uow:
+        s = uow.session
+        route = s.get(Route, route_id)
+        if route is None:
+            raise NotFound("Маршрут не найден")
+        require_view_route(me(), facts(route))
+        files = s.get(WorkflowSpec, route.spec_id).files
+        tasks = s.execute(sa.select(Task.name, Task.state).where(Task.route_id == route_id)).all()
+    return jsonify({"xml": next(iter(files.values())),
+                    "current": sorted({n for n, st in tasks if st == "ready"}),
+                    "done": sorted({n for n, st in tasks if st == "completed"})})

@@ -1,0 +1,476 @@
+"""HTML forms from the JSON Schemas in forms/*.json, and posted forms back to JSON.
+
+Every input is named by the JSON pointer of its value ("/info/full_name",
+"/activities/0/title"), so a posted form maps straight onto the object the schema describes:
+
+* :func:`build_fields` turns a schema, the current value (a prefill, or what the user posted
+  last time, possibly invalid) and the validation errors into a tree of :class:`Field` that
+  ``templates/web/_fields.html`` renders;
+* :func:`parse_form` turns the posted name/value pairs back into the object, coercing types by
+  the schema and keeping whatever cannot be coerced as typed (so validation reports it and the
+  page can show it back);
+* :func:`to_form_data` is the reverse of :func:`parse_form`: what a browser would post for a
+  value (tests, browser tests).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PLACEHOLDER = "__i__"  # the row index in the names of a table's template row
+CHOOSE = "— выберите —"
+
+# Free-text properties rendered as a textarea when the schema gives no maxLength.
+FREE_TEXT = frozenset(
+    {"comment", "text", "reason", "interim_results", "education", "awards", "titles", "note", "result"}
+)
+TEXTAREA_MIN_LENGTH = 300  # maxLength above this → textarea
+
+_TRUE = frozenset({"on", "1", "true", "yes", "да"})
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INDEX = re.compile(r"[0-9]{1,9}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass
+class Field:
+    name: str  # JSON pointer of the value = the HTML input name, e.g. "/activities/0/title"
+    label: str  # the schema "title" (Russian)
+    kind: str  # text | textarea | date | integer | number | select | checkbox | object | table
+    value: Any = None  # str for inputs, bool for checkbox; the dict / list for object / table
+    required: bool = False
+    error: str | None = None
+    options: list[tuple[str, str]] = field(default_factory=list)  # select: (value, label)
+    children: list[Field] = field(default_factory=list)  # object: its fields
+    columns: list[Field] = field(default_factory=list)  # table: template fields, index "__i__"
+    rows: list[list[Field]] = field(default_factory=list)  # table: the fields of every row
+    help: str | None = None  # schema "description"
+    max_length: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The HTML id: the name with everything but letters, digits, "_" and "-" as "-"."""
+        return html_id(self.name)
+
+    @property
+    def input_type(self) -> str:
+        """The <input type> for text/date/integer/number fields. A value that the typed input
+        would not accept (e.g. "abc" typed into a number field and refused by validation) is
+        shown in a plain text input, so that the user sees what was posted."""
+        if self.kind in ("integer", "number"):
+            text = self.value if isinstance(self.value, str) else ""
+            shown = not text or ("," not in text and _NUMBER.fullmatch(text.strip()) is not None)
+            return "number" if shown else "text"
+        if self.kind == "date":
+            text = self.value if isinstance(self.value, str) else ""
+            return "date" if not text or _ISO_DATE.fullmatch(text) else "text"
+        return "text"
+
+    def walk(self) -> Iterator[Field]:
+        """This field and every field below it (object children, table cells; not columns)."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+        for row in self.rows:
+            for cell in row:
+                yield from cell.walk()
+
+
+def html_id(name: str) -> str:
+    return "f" + _UNSAFE_ID.sub("-", name)
+
+
+# --- schema walking --------------------------------------------------------------------------
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def _resolve(root: dict, schema: Any, depth: int = 0) -> dict:
+    """The schema with local "$ref"s resolved; keywords next to "$ref" (e.g. a "title") win."""
+    if not isinstance(schema, dict):
+        return {}
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or depth > 20:
+        return schema
+    if not ref.startswith("#"):
+        raise ValueError(f"only local $ref are supported: {ref!r}")
+    node: Any = root
+    for token in filter(None, ref[1:].split("/")):
+        token = _unescape(token)
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise ValueError(f"unresolvable $ref {ref!r}")
+    merged = dict(_resolve(root, node, depth + 1))
+    merged.update((k, v) for k, v in schema.items() if k != "$ref")
+    return merged
+
+
+def _type(schema: dict) -> str | None:
+    types = schema.get("type")
+    if isinstance(types, list):
+        types = next((t for t in types if t != "null"), None)
+    return types if isinstance(types, str) else None
+
+
+def _kind(schema: dict, prop: str) -> str:
+    if schema.get("const") is True or _type(schema) == "boolean":
+        return "checkbox"
+    if isinstance(schema.get("enum"), list):
+        return "select"
+    kind = _type(schema)
+    if kind == "object" or (kind is None and isinstance(schema.get("properties"), dict)):
+        return "object"
+    if kind == "array":
+        return "table"
+    if kind in ("integer", "number"):
+        return kind
+    if schema.get("format") == "date":
+        return "date"
+    max_length = schema.get("maxLength")
+    if isinstance(max_length, int):
+        return "textarea" if max_length > TEXTAREA_MIN_LENGTH else "text"
+    return "textarea" if prop in FREE_TEXT else "text"
+
+
+def _properties(root: dict, schema: dict) -> Iterator[tuple[str, dict, bool]]:
+    required = schema.get("required") or []
+    for prop, sub in (schema.get("properties") or {}).items():
+        yield prop, _resolve(root, sub), prop in required
+
+
+def _items(root: dict, schema: dict) -> dict:
+    return _resolve(root, schema.get("items"))
+
+
+def _text(value: Any) -> str:
+    """A JSON value as the text of an input."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- build_fields ----------------------------------------------------------------------------
+
+
+def build_fields(
+    schema: dict,
+    value: Mapping[str, Any] | None,
+    errors: Mapping[str, str] | Iterable[Any] | None = None,
+) -> list[Field]:
+    """The fields of the form ``schema`` showing ``value``, with ``errors`` at their fields.
+
+    ``errors`` maps JSON pointers to messages, or is a list of objects with ``pointer`` and
+    ``message`` (what ``FormCatalog.validate`` returns). An error for a pointer that has no field
+    of its own (e.g. "/activities/0") goes to the nearest field that does: the first field inside
+    it, else its closest ancestor. Errors for "" (the whole form) are not placed; show them above
+    the form (see :func:`unplaced_errors`).
+    """
+    root = _resolve(schema, schema)
+    fields = _object_fields(schema, root, value if isinstance(value, Mapping) else {}, "", "", None)
+    _place_errors(fields, _error_map(errors))
+    return fields
+
+
+def _object_fields(
+    root: dict, schema: dict, value: Mapping[str, Any], pointer: str, prefix: str, row: int | None
+) -> list[Field]:
+    result = []
+    for prop, sub, required in _properties(root, schema):
+        name = f"{pointer}/{_escape(prop)}"
+        result.extend(_prop_fields(root, prop, sub, required, value.get(prop), name, prefix, row))
+    return result
+
+
+def _prop_fields(
+    root: dict, prop: str, sub: dict, required: bool, value: Any, name: str, prefix: str, row: int | None
+) -> list[Field]:
+    """The field(s) of one property. Inside a table row (``row`` is not None) objects are
+    flattened into their fields with "Group: Sub" labels."""
+    kind = _kind(sub, prop)
+    label = prefix + str(sub.get("title") or prop)
+    help_text = sub.get("description") if isinstance(sub.get("description"), str) else None
+    if kind == "object":
+        children = _object_fields(
+            root, sub, value if isinstance(value, Mapping) else {}, name, f"{label}: " if row is not None else "", row
+        )
+        if row is not None:
+            for child in children:
+                child.required = child.required and required
+            return children
+        return [Field(name, label, kind, value, required, children=children, help=help_text)]
+    if kind == "table":
+        if row is not None:
+            raise ValueError(f"arrays inside table rows are not supported: {name}")
+        return [_table(root, sub, required, value, name, label, help_text)]
+    if kind == "checkbox":
+        # Only a checkbox that must be ticked (const: true, e.g. an acknowledgement) is required:
+        # an unticked optional or required boolean is simply False.
+        return [Field(name, label, kind, value is True, sub.get("const") is True, help=help_text)]
+    text = _text(value)
+    result = Field(name, label, kind, text, required, help=help_text)
+    if kind == "select":
+        titles = sub.get("x-enum-titles") or [_text(v) for v in sub["enum"]]
+        result.options = [(_text(v), str(t)) for v, t in zip(sub["enum"], titles, strict=True)]
+        if text not in {v for v, _ in result.options}:
+            # No value yet, or one that is not allowed: the latter is shown (selected) as posted.
+            result.options[:0] = [("", CHOOSE)] + ([(text, text)] if text else [])
+    max_length = sub.get("maxLength")
+    if isinstance(max_length, int) and not isinstance(max_length, bool):
+        result.max_length = max_length
+    return [result]
+
+
+def _table(root: dict, schema: dict, required: bool, value: Any, name: str, label: str, help_text: str | None) -> Field:
+    items = _items(root, schema)
+    min_items = schema.get("minItems")
+    required = required or (isinstance(min_items, int) and min_items > 0)
+    table = Field(name, label, "table", value, required, help=help_text)
+    objects = _kind(items, "") == "object"
+    item_label = str(items.get("title") or label)
+
+    def cells(index: str, item: Any) -> list[Field]:
+        pointer = f"{name}/{index}"
+        if objects:
+            return _object_fields(root, items, item if isinstance(item, Mapping) else {}, pointer, "", 0)
+        # Scalar items: one column, labelled by the item's title.
+        cell = _prop_fields(root, "", items, True, item, pointer, "", 0)[0]
+        cell.label = item_label
+        return [cell]
+
+    table.columns = cells(PLACEHOLDER, None)
+    table.rows = [cells(str(i), item) for i, item in enumerate(value)] if isinstance(value, list) else []
+    return table
+
+
+def _error_map(errors: Mapping[str, str] | Iterable[Any] | None) -> dict[str, str]:
+    if not errors:
+        return {}
+    if isinstance(errors, Mapping):
+        return {str(k): str(v) for k, v in errors.items()}
+    result: dict[str, str] = {}
+    for error in errors:
+        pointer, message = (error.pointer, error.message) if hasattr(error, "pointer") else error
+        result[pointer] = _join(result.get(pointer), message)
+    return result
+
+
+def _join(old: str | None, message: str) -> str:
+    if not old:
+        return message
+    return old if message in old.split("; ") else f"{old}; {message}"
+
+
+def _place_errors(fields: list[Field], errors: dict[str, str]) -> dict[str, str]:
+    everything = [f for top in fields for f in top.walk()]
+    by_name = {f.name: f for f in everything}
+    unplaced = {}
+    for pointer, message in errors.items():
+        target = _target(pointer, by_name, everything)
+        if target is None:
+            unplaced[pointer] = message
+        else:
+            target.error = _join(target.error, message)
+    return unplaced
+
+
+def _target(pointer: str, by_name: dict[str, Field], everything: list[Field]) -> Field | None:
+    while pointer:
+        if pointer in by_name:
+            return by_name[pointer]
+        inside = next((f for f in everything if f.name.startswith(pointer + "/")), None)
+        if inside is not None:
+            return inside
+        pointer = pointer.rpartition("/")[0]
+    return None
+
+
+def unplaced_errors(schema: dict, errors: Mapping[str, str] | Iterable[Any] | None) -> dict[str, str]:
+    """The errors :func:`build_fields` shows at no field: in practice only the whole form's
+    (pointer ""); show them above the form."""
+    return _place_errors(build_fields(schema, None), _error_map(errors))
+
+
+# --- parse_form ------------------------------------------------------------------------------
+
+
+class _Node:
+    __slots__ = ("children", "values")
+
+    def __init__(self) -> None:
+        self.values: list[str] | None = None
+        self.children: dict[str, _Node] = {}
+
+
+def _tree(form: Mapping[str, Any]) -> _Node:
+    top = _Node()
+    getlist = getattr(form, "getlist", None)
+    for key in form.keys():
+        if not isinstance(key, str) or not key.startswith("/"):
+            continue
+        values = getlist(key) if callable(getlist) else [form[key]]
+        values = [v if isinstance(v, str) else str(v) for v in values]
+        node = top
+        for token in key[1:].split("/"):
+            node = node.children.setdefault(_unescape(token), _Node())
+        node.values = (node.values or []) + values
+    return top
+
+
+def parse_form(schema: dict, form: Mapping[str, Any]) -> dict:
+    """The object a posted form stands for (``form``: a dict or a werkzeug MultiDict).
+
+    Only names that are JSON pointers to properties of the schema are read (``csrf_token``,
+    ``action`` and the like are ignored). Arrays are built from the indices present, in numeric
+    order, re-indexed from 0; table rows whose fields are all empty are dropped. Integers and
+    numbers are converted when the text is one ("," is accepted as the decimal separator),
+    otherwise kept as typed; checkboxes are True when posted, False when not (in any object of
+    which something was posted). An empty text is dropped for an optional property when "" would
+    not be valid for it anyway (a date, an enum, a number, a non-empty text), and kept otherwise
+    (a required field, so validation reports it; an optional free text such as a comment).
+    Text is kept as typed except that "\\r\\n" becomes "\\n".
+    """
+    return _parse_object(schema, _resolve(schema, schema), _tree(form))
+
+
+def _parse_object(root: dict, schema: dict, node: _Node) -> dict:
+    result: dict[str, Any] = {}
+    for prop, sub, required in _properties(root, schema):
+        child = node.children.get(prop)
+        kind = _kind(sub, prop)
+        if kind == "checkbox":
+            result[prop] = bool(child and child.values and any(v.strip().lower() in _TRUE for v in child.values))
+        elif kind == "object":
+            if child is None or not child.children:
+                continue
+            value = _parse_object(root, sub, child)
+            if required or not _blank(value):
+                result[prop] = value
+        elif kind == "table":
+            items = _parse_array(root, sub, child)
+            if items or required:
+                result[prop] = items
+        elif child is not None and child.values is not None:
+            value = _coerce(sub, child.values[0])
+            if value != "" or required or _empty_allowed(sub):
+                result[prop] = value
+    return result
+
+
+def _parse_array(root: dict, schema: dict, node: _Node | None) -> list:
+    if node is None:
+        return []
+    items = _items(root, schema)
+    indices = sorted((int(k), child) for k, child in node.children.items() if _INDEX.fullmatch(k))
+    result = []
+    for _, child in indices:
+        if _kind(items, "") == "object":
+            value: Any = _parse_object(root, items, child)
+        elif _kind(items, "") == "checkbox":
+            value = bool(child.values and any(v.strip().lower() in _TRUE for v in child.values))
+        elif child.values is not None:
+            value = _coerce(items, child.values[0])
+        else:
+            continue
+        if not _blank(value):
+            result.append(value)
+    return result
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_blank(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_blank(v) for v in value)
+    return value is None or value is False or value == ""
+
+
+def _coerce(schema: dict, text: str) -> Any:
+    text = text.replace("\r\n", "\n")
+    choices = schema.get("enum") if isinstance(schema.get("enum"), list) else None
+    if choices is None and "const" in schema:
+        choices = [schema["const"]]
+    if choices is not None:
+        return next((c for c in choices if _text(c) == text and c is not None), text)
+    kind = _type(schema)
+    stripped = text.strip()
+    if kind == "integer" and _INTEGER.fullmatch(stripped):
+        try:
+            return int(stripped)
+        except ValueError:  # more digits than Python converts
+            return text
+    if kind == "number" and _NUMBER.fullmatch(stripped):
+        stripped = stripped.replace(",", ".")
+        if _INTEGER.fullmatch(stripped):
+            try:
+                return int(stripped)
+            except ValueError:
+                return text
+        number = float(stripped)
+        return number if math.isfinite(number) else text
+    return text
+
+
+def _empty_allowed(schema: dict) -> bool:
+    """Whether "" is valid for the property by its own schema (not counting if/then)."""
+    if "enum" in schema or "const" in schema or "format" in schema:
+        return False
+    kind = schema.get("type")
+    if kind is not None and "string" not in (kind if isinstance(kind, list) else [kind]):
+        return False
+    min_length = schema.get("minLength")
+    if isinstance(min_length, int) and min_length > 0:
+        return False
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            return re.search(pattern, "") is not None
+        except re.error:
+            return False
+    return True
+
+
+# --- to_form_data ----------------------------------------------------------------------------
+
+
+def to_form_data(schema: dict, value: Mapping[str, Any]) -> dict[str, str]:
+    """What a browser posts for the form ``schema`` showing ``value``: pointer → text.
+    Checked checkboxes post "on", unchecked ones nothing. parse_form(schema, to_form_data(schema,
+    v)) == v for every valid v that has no empty optional dates/enums/numbers."""
+    result: dict[str, str] = {}
+    _flatten(schema, _resolve(schema, schema), value, "", result)
+    return result
+
+
+def _flatten(root: dict, schema: dict, value: Any, pointer: str, out: dict[str, str]) -> None:
+    kind = _kind(schema, "")
+    if isinstance(value, Mapping) and kind == "object":
+        props = dict((p, s) for p, s, _ in _properties(root, schema))
+        for key, item in value.items():
+            if key in props:
+                _flatten(root, props[key], item, f"{pointer}/{_escape(key)}", out)
+    elif isinstance(value, list) and kind == "table":
+        items = _items(root, schema)
+        for index, item in enumerate(value):
+            _flatten(root, items, item, f"{pointer}/{index}", out)
+    elif kind == "checkbox":
+        if value is True:
+            out[pointer] = "on"
+    elif value is not None and not isinstance(value, Mapping | list):
+        out[pointer] = _text(value)
