@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, session
+from flask import Blueprint, Flask, current_app, jsonify, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
 from service.api.util import actor, ctx, json_body
 from service.domain.access import Actor
-from service.domain.errors import FieldProblem, FormRejected, NotAuthenticated
+from service.domain.errors import FieldProblem, FormRejected, NotAuthenticated, TooManyAttempts
 from service.services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
@@ -55,7 +55,15 @@ def login():
         raise FormRejected(problems)
     logout_user()  # a failed attempt must not leave an earlier login in place
     session.clear()
-    who = accounts.authenticate(ctx(), body["login"], body["password"])
+    limiter = current_app.extensions["iom_login_limiter"]
+    if wait := limiter.locked_for(body["login"]):
+        raise TooManyAttempts(f"Слишком много неудачных попыток входа. Повторите через {wait // 60 + 1} мин.")
+    try:
+        who = accounts.authenticate(ctx(), body["login"], body["password"])
+    except NotAuthenticated:
+        limiter.failed(body["login"])
+        raise
+    limiter.succeeded(body["login"])
     login_user(LoginUser(who))
     return jsonify(_me(who))
 

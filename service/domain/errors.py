@@ -24,6 +24,12 @@ class BadRequestBody(RouteError):
     status = 400
 
 
+class TooManyAttempts(RouteError):
+    """Too many failed logins for this name: wait before trying again."""
+
+    status = 429
+
+
 class NotFound(RouteError):
     status = 404
 

@@ -210,3 +210,11 @@ def test_a_personal_token_works_until_revoked(app, people):
     assert people("tutor1").client.delete(f"/api/tokens/{issued['id']}").status_code == 204
     assert client.get("/api/me", headers=headers).status_code == 401
     assert client.get("/api/me", headers={"Authorization": "Bearer iom_forged"}).status_code == 401
+
+
+def test_too_many_failed_api_logins_lock_the_login(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/api/login", json={"login": "auditor", "password": "x"}).status_code == 401
+    r = client.post("/api/login", json={"login": "auditor", "password": "iom-demo-2026"})
+    assert r.status_code == 429 and "Слишком много" in r.get_json()["error"]
