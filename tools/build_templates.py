@@ -617,11 +617,8 @@ def build_karta():
     return doc
 
 
-def build_korrektirovka():
-    doc = new_document("Лист корректировки ИОМ")
-    heading(doc, "Лист корректировки индивидуального образовательного маршрута педагога", 1)
-    para(doc, "Корректировка № {{ correction.no }} от {{ correction.date }}", align=WD_ALIGN_PARAGRAPH.CENTER,
-         bold=True)
+def route_header(doc):
+    """The route line and the people of the route, as in every per-route document."""
     para(doc, "Маршрут № {{ route.id }}, версия документа {{ document.version }} от {{ document.date }}",
          style="Small Text", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
     labelled(doc, "Маршрут:", "{{ route.title }}")
@@ -629,6 +626,14 @@ def build_korrektirovka():
     labelled(doc, "Образовательная организация:", "{{ teacher.school }}")
     labelled(doc, "Тьютор:", "{{ tutor.full_name }}")
     labelled(doc, "Региональный методист:", "{{ methodist.full_name }}")
+
+
+def build_korrektirovka():
+    doc = new_document("Лист корректировки ИОМ")
+    heading(doc, "Лист корректировки индивидуального образовательного маршрута педагога", 1)
+    para(doc, "Корректировка № {{ correction.no }} от {{ correction.date }}", align=WD_ALIGN_PARAGRAPH.CENTER,
+         bold=True)
+    route_header(doc)
 
     heading(doc, "1. Причина корректировки")
     para(doc, "{{ correction.reason }}")
@@ -658,13 +663,7 @@ def build_korrektirovka():
 def build_vyvody():
     doc = new_document("Выводы по результатам реализации ИОМ")
     heading(doc, "Выводы по результатам реализации индивидуального образовательного маршрута педагога", 1)
-    para(doc, "Маршрут № {{ route.id }}, версия документа {{ document.version }} от {{ document.date }}",
-         style="Small Text", align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
-    labelled(doc, "Маршрут:", "{{ route.title }}")
-    labelled(doc, "Педагог:", "{{ teacher.full_name }}, {{ teacher.position }}")
-    labelled(doc, "Образовательная организация:", "{{ teacher.school }}")
-    labelled(doc, "Тьютор:", "{{ tutor.full_name }}")
-    labelled(doc, "Региональный методист:", "{{ methodist.full_name }}")
+    route_header(doc)
     labelled(doc, "Период реализации ИОМ:", "с {{ period.start }} по {{ period.end }}")
 
     heading(doc, "1. Результаты итоговой диагностики")
