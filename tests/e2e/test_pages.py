@@ -1,0 +1,48 @@
+"""Pages over HTTP (no browser): the queue's counts, filters, sorting and pages; the route list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def many_routes(new_route):
+    return [new_route("teacher1" if i % 2 else "teacher2") for i in range(21)]
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'href="/routes/(\d+)"', html)
+
+
+def test_the_queue_counts_filters_sorts_and_pages(people, many_routes):
+    tutor = people("tutor1")
+    first = tutor.get("/queue").get_data(as_text=True)
+    assert "Составление и подписание плана: 21" in first and "Страница 1 из 2 · всего 21" in first
+    assert _rows(first)[0] == str(many_routes[0])  # the longest waiting first
+    second = tutor.get("/queue?page=2").get_data(as_text=True)
+    assert len(_rows(second)) == 1
+    newest = tutor.get("/queue?sort=newest").get_data(as_text=True)
+    assert _rows(newest)[0] == str(many_routes[-1])
+    assert "В очереди нет маршрутов" in tutor.get("/queue?stage=agreement").get_data(as_text=True)
+    assert "В очереди нет маршрутов" in tutor.get("/queue?min_days=3").get_data(as_text=True)
+    assert "В очереди нет маршрутов" in tutor.get("/queue?from=2030-01-01").get_data(as_text=True)
+
+
+def test_the_route_list_shows_only_routes_in_scope(people, new_route):
+    gym, school = new_route("teacher1"), new_route("teacher3", "tutor2")
+    assert set(_rows(people("head_gym").get("/routes").get_data(as_text=True))) == {str(gym)}
+    assert set(_rows(people("auditor").get("/routes").get_data(as_text=True))) == {str(gym), str(school)}
+    found = people("auditor").get("/routes?q=Сидорова").get_data(as_text=True)
+    assert set(_rows(found)) == {str(school)}
+
+
+def test_a_deputy_head_sees_what_waits_for_their_school_head(people, new_route):
+    rid = new_route("teacher1")
+    for login, name in [("tutor1", "draft"), ("methodist", "plan_signatures_methodist"),
+                        ("teacher1", "plan_signatures_teacher"), ("head_cnppm", "agreement")]:
+        people(login).do(rid, name)
+    page = people("deputy_gym").get("/queue").get_data(as_text=True)
+    assert str(rid) in _rows(page) and "Директорова Елена Викторовна" in page
+    assert 'name="task_id"' not in page  # watching, not signing
