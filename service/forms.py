@@ -246,7 +246,8 @@ def _message(error: ValidationError) -> str:
         types = _as_list(value)
         return "Ожидается " + " или ".join(_TYPE_NAMES.get(t, t) for t in types)
     if keyword == "enum":
-        return "Допустимые значения: " + ", ".join(_display(v) for v in value)
+        titles = error.schema.get("x-enum-titles") if isinstance(error.schema, dict) else None
+        return "Допустимые значения: " + ", ".join(titles or [_display(v) for v in value])
     if keyword == "const":
         return MSG_CONFIRM if value is True else MSG_INVALID
     if keyword == "minLength":

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import jsonify, render_template
 
 from service.db.models import Route, Task, WorkflowSpec
+from service.documents.context import ACTIONS
 from service.domain.access import ROLE_TITLES, require_view_route
 from service.domain.errors import NotFound
 from service.services import views
@@ -27,7 +28,7 @@ def route(route_id: int):
     view = views.route_view(ctx(), me(), route_id)
     return render_template("web/route.html", route=view, events=views.route_events(ctx(), me(), route_id),
                            documents=views.route_documents(ctx(), me(), route_id), event_titles=EVENT_TITLES,
-                           role_titles=ROLE_TITLES, active="routes")
+                           role_titles=ROLE_TITLES, action_titles=ACTIONS, active="routes")
 
 
 @bp.get("/routes/<int:route_id>/diagram.json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from service.domain.errors import FormRejected, SignatureRefused
+from service.domain.errors import DocumentChanged, FormRejected, SignatureRefused
 from service.services import drafts, routes, views
 from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
@@ -15,8 +15,10 @@ from service.web.schema_form import build_fields, parse_form
 def _page(view: dict, value: dict | None, errors: dict[str, str], status: int = 200, error: str | None = None,
           draft_saved_at=None):
     fields = build_fields(view["schema"], value or {}, errors)
+    field_names = {f.name for top in fields for f in top.walk()}
+    elsewhere = [m for p, m in errors.items() if p not in field_names and not p.startswith(tuple(field_names))]
     return render_template("web/task.html", task=view, fields=fields, errors=errors, error=error,
-                           draft_saved_at=draft_saved_at, active="inbox"), status
+                           elsewhere=elsewhere, draft_saved_at=draft_saved_at, active="inbox"), status
 
 
 @bp.get("/tasks/<task_id>")
@@ -51,6 +53,8 @@ def submit(task_id: str):
         return _page(view, data, errors, 422, error="Форма заполнена с ошибками: исправьте отмеченные поля.")
     except SignatureRefused as exc:
         return _page(view, data, {}, 403, error=exc.message)
+    except DocumentChanged as exc:
+        return _page(views.task_view(ctx(), me(), task_id), data, {}, 409, error=exc.message)
     drafts.discard_draft(ctx(), me(), task_id)
     flash(f"Готово: «{view['title']}».", "success")
     return redirect(url_for("web.inbox"))

@@ -225,7 +225,7 @@ def test_route_through_the_whole_chain_in_the_browser(live, visitor):
     do(tutor, rid, "correction")  # activity 2 replaced: VALID["correction"]
     do(teacher, rid, "correction_signatures_teacher", {"decision": "return", "comment": REFUSAL})
 
-    task = open_task(tutor, rid, "correction")
+    open_task(tutor, rid, "correction")
     assert REFUSAL in tutor.page.locator("#remarks").inner_text()
     sample = VALID["correction"]
     assert tutor.page.input_value('[name="/reason"]') == sample["reason"]

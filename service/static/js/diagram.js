@@ -12,7 +12,9 @@
       d.done.forEach((id) => registry.get(id) && canvas.addMarker(id, "done"));
       d.current.forEach((id) => registry.get(id) && canvas.addMarker(id, "current"));
       // The process is wide: show the current step at a readable scale (the viewer pans and zooms).
-      const here = d.current.map((id) => registry.get(id)).filter(Boolean)[0];
+      // Where the route is now; on a finished route, the furthest step it reached.
+      const done = d.done.map((id) => registry.get(id)).filter(Boolean).sort((a, b) => b.x - a.x);
+      const here = d.current.map((id) => registry.get(id)).filter(Boolean)[0] || done[0];
       if (here) {
         canvas.zoom(0.75, { x: here.x + here.width / 2, y: here.y + here.height / 2 });
         const vb = canvas.viewbox();
