@@ -127,6 +127,7 @@ class Route(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_on: Mapped[date | None] = mapped_column(sa.Date)
     ended_on: Mapped[date | None] = mapped_column(sa.Date)
+    chain_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the route's last event
 
 
 class RouteState(Base):
@@ -186,6 +187,8 @@ class Event(Base):
     task_id: Mapped[str | None] = mapped_column(sa.String(36))
     task_name: Mapped[str | None] = mapped_column(sa.String(100))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
 
 class DocTemplate(Base):

@@ -180,3 +180,44 @@ class WorkflowEngine:
             card=box.card if box.changed else None,
             documents=list(engine.environment.documents),
         )
+
+
+class ReplaySession:
+    """A workflow kept in memory while an auditor's replay re-executes recorded completions
+    (no serialization between steps). Plain data in, plain data out."""
+
+    def __init__(self, engine: WorkflowEngine, spec_hash: str, card: dict[str, Any], today: date):
+        self._engine = engine
+        self._bundle = engine._bundle(spec_hash)
+        self.card = copy.deepcopy(card)
+        box = CardBox(lambda: self.card)
+        self._workflow = BpmnWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
+                                      script_engine=engine._script_engine(box, today))
+        engine._advance(self._workflow, self._bundle)
+        self._take_card(box)
+
+    def _take_card(self, box: CardBox) -> None:
+        if box.changed:
+            self.card = box.card
+
+    def ready(self) -> list[ReadyTask]:
+        return self._engine._ready(self._workflow, self._bundle)
+
+    @property
+    def finished(self) -> bool:
+        return self._workflow.completed
+
+    def complete(self, name: str, submission: dict[str, Any], today: date) -> list[DocumentRequest]:
+        """Complete the ready task named `name`; TaskAlreadyDone when no such task is ready."""
+        ready = [t for t in self._workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name]
+        if len(ready) != 1:
+            raise TaskAlreadyDone(f"задача {name} не ожидала выполнения")
+        box = CardBox(lambda: self.card)
+        engine = self._engine._script_engine(box, today)
+        self._workflow.script_engine = engine
+        task = ready[0]
+        task.data[name] = copy.deepcopy(submission)
+        self._engine._guard(task.run)
+        self._engine._advance(self._workflow, self._bundle)
+        self._take_card(box)
+        return list(engine.environment.documents)

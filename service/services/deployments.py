@@ -7,9 +7,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from service.config import ROOT
-from service.db.models import Event, WorkflowSpec
+from service.db.models import WorkflowSpec
 from service.domain.errors import NotFound, WorkflowRejected
 from service.services.context import ServiceContext
+from service.services.events import append_event
 
 WORKFLOWS_DIR = ROOT / "workflows"
 
@@ -34,8 +35,8 @@ def deploy(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = 
         now = ctx.clock()
         uow.session.add(WorkflowSpec(content_hash=spec_hash, process_id="iom_route", files=texts,
                                      deployed_at=now, deployed_by_id=actor_id))
-        uow.session.add(Event(route_id=None, seq=0, at=now, actor_id=actor_id, kind="workflow_deployed",
-                              data={"hash": spec_hash, "files": sorted(texts)}))
+        append_event(uow.session, route_id=None, at=now, actor_id=actor_id, kind="workflow_deployed",
+                     data={"hash": spec_hash, "files": sorted(texts)})
         uow.commit()
     return spec_hash, True
 

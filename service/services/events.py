@@ -1,4 +1,4 @@
-"""Appending to a route's event history (append-only; sequence numbers per route)."""
+"""Appending to a route's event history: append-only, numbered per route, hash-chained."""
 
 from __future__ import annotations
 
@@ -7,15 +7,26 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Event
+from service.db.models import Event, Route
+from service.domain.audit import GENESIS, chain_hash, event_fields
 
 
-def append_event(session, *, route_id: int, at: datetime, kind: str, actor_id: int | None,
+def append_event(session, *, route_id: int | None, at: datetime, kind: str, actor_id: int | None,
                  on_behalf_of_id: int | None = None, task_id: str | None = None, task_name: str | None = None,
                  data: dict[str, Any] | None = None) -> Event:
-    seq = (session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id)) or 0) + 1
-    event = Event(route_id=route_id, seq=seq, at=at, kind=kind, actor_id=actor_id, on_behalf_of_id=on_behalf_of_id,
-                  task_id=task_id, task_name=task_name, data=data or {})
+    """Add the next event of the route's chain (route_id None: the system chain of deployments).
+    Callers hold the route's write lock (its state version), so the chain cannot fork."""
+    in_chain = Event.route_id.is_(None) if route_id is None else Event.route_id == route_id
+    last = session.execute(sa.select(Event.seq, Event.hash).where(in_chain).order_by(Event.seq.desc())
+                           .limit(1)).first()
+    seq, prev = (last.seq + 1, last.hash or GENESIS) if last else (1, GENESIS)
+    fields = event_fields(route_id=route_id, seq=seq, at=at, actor_id=actor_id, on_behalf_of_id=on_behalf_of_id,
+                          kind=kind, task_id=task_id, task_name=task_name, data=data or {})
+    event = Event(**fields, prev_hash=prev, hash=chain_hash(prev, fields))
     session.add(event)
+    if route_id is not None:
+        route = session.get(Route, route_id)
+        if route is not None:
+            route.chain_head = event.hash
     session.flush()
     return event

@@ -89,10 +89,15 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     append_event(session, route_id=route.id, at=now, kind="route_created", actor_id=actor.user_id,
                  data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
                        "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
-                       "opened": [t.id for t in opened]})
+                       "card": route.card, "opened": _opened(opened)})
     # The CNPPM head's order assigning the tutor to the teacher comes with the route.
     documents.apply_requests(ctx, session, route, [DocumentRequest("issue", "prikaz_tutor")], actor.user_id, now)
     return route.id
+
+
+def _opened(tasks: list[Task]) -> list[dict[str, Any]]:
+    """Recorded with the event that opened them: a replay checks completions against these."""
+    return [{"id": t.id, "name": t.name, "assignee_id": t.assignee_id} for t in tasks]
 
 
 def facts(route: Route) -> RouteFacts:
@@ -163,7 +168,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
                      on_behalf_of_id=task.assignee_id if mode == "on_behalf" else None, task_id=task.id,
                      task_name=task.name,
                      data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
-                           "submission": submission, "opened": [t.id for t in opened],
+                           "submission": submission, "opened": _opened(opened),
                            "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision")})
         next_route_id = _finish(ctx, session, actor, route, now) if snap.finished else None
         uow.commit()
