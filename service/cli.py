@@ -1,4 +1,5 @@
-"""CLI commands: `flask --app service init-db | deploy | verify | demo | create-user` (or `iom …`)."""
+"""CLI commands: `flask --app service init-db | deploy | verify | verify-all | replay | demo | create-user`
+(or `iom …`)."""
 
 from __future__ import annotations
 
@@ -100,8 +101,62 @@ def create_user(login: str, full_name: str, roles: tuple[str, ...], password: st
     click.echo(f"Пользователь {login} создан (id {user_id}).")
 
 
+@click.command("verify-all")
+@with_appcontext
+@click.option("--documents", is_flag=True, help="Также пересчитать хеши файлов документов и проверить подписи.")
+def verify_all(documents: bool) -> None:
+    """Check the hash chains of all routes (and the system chain); exit 1 on any failure."""
+    import sqlalchemy as sa
+
+    from service.db.models import Route
+    from service.services import audit
+
+    ctx = _ctx()
+    with ctx.sessions() as s:
+        total = s.scalar(sa.select(sa.func.count()).select_from(Route))
+    with click.progressbar(length=total, label="Проверка цепочек", file=click.get_text_stream("stderr")) as bar:
+        failures = audit.verify_chains(ctx, progress=bar.update)
+    if documents:
+        with ctx.sessions() as s:
+            ids = s.scalars(sa.select(Route.id).order_by(Route.id)).all()
+        checked = {f.route_id for f in failures}
+        with click.progressbar(ids, label="Документы и подписи", file=click.get_text_stream("stderr")) as bar:
+            for route_id in bar:
+                report = audit.verify_route(ctx, route_id)
+                if not report.ok and route_id not in checked:
+                    failures.append(report)
+    for report in failures:
+        where = f"маршрут {report.route_id}" if report.route_id is not None else "системная цепочка"
+        for finding in report.findings:
+            click.echo(f"{where}: {finding.where}: ожидалось {finding.expected}, найдено {finding.found}")
+    click.echo(f"Проверено маршрутов: {total}; с расхождениями: {len(failures)}.")
+    if failures:
+        raise SystemExit(1)
+
+
+@click.command("replay")
+@with_appcontext
+@click.argument("route_id", type=int)
+@click.option("--documents", is_flag=True, help="Также заново отрисовать документы и сравнить SHA-256.")
+def replay(route_id: int, documents: bool) -> None:
+    """Re-execute a route from its events; exit 1 on the first divergence."""
+    from service.services import audit
+
+    try:
+        result = audit.replay(_ctx(), route_id)
+        findings = [f.as_dict() for f in audit.rerender_documents(_ctx(), route_id)] if documents else []
+    except RouteError as exc:
+        _fail(exc)
+    problems = ([result["divergence"]] if result["divergence"] else []) + findings
+    for p in problems:
+        click.echo(f"{p['where']}: ожидалось {p['expected']}, найдено {p['found']}")
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"Повтор совпал с историей: событий {result['chain']['events']}, голова {result['chain']['head']}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy, verify, demo, create_user):
+    for command in (init_db, deploy, verify, verify_all, replay, demo, create_user):
         app.cli.add_command(command)
 
 

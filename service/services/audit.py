@@ -281,3 +281,38 @@ def rerender_documents(ctx: ServiceContext, route_id: int) -> list[Finding]:
                 findings.append(Finding(where, f"выпущенный SHA-256 {doc.issued_sha256[:12]}…",
                                         "повторная отрисовка отличается"))
     return findings
+
+
+def as_of(ctx: ServiceContext, route_id: int, seq: int) -> dict[str, Any]:
+    """The route as it stood after event `seq`: card, open tasks (the diagram position),
+    documents with the signatures they had then."""
+    from service.services.documents import describe
+
+    result = replay(ctx, route_id, upto=seq)
+    if not result["ok"]:
+        return result
+    at = result["state"]["at"]
+    with ctx.uow() as uow:
+        s = uow.session
+        docs = s.scalars(sa.select(Document).where(Document.route_id == route_id).order_by(Document.id)).all()
+        shown = []
+        for doc in docs:
+            if doc.created_at.isoformat() > at:
+                continue
+            info = describe(s, doc)
+            info["signatures"] = [sig for sig in info["signatures"] if sig["signed_at"] <= at]
+            if info["issued_at"] and info["issued_at"] > at:
+                info.update(issued_sha256=None, issued_at=None)
+            shown.append(info)
+        for info in shown:
+            newer = any(d["kind"] == info["kind"] and d["version"] > info["version"] for d in shown)
+            info["state"] = "issued" if info["issued_at"] else "superseded" if newer else "awaiting_signatures"
+    result["state"]["documents"] = shown
+    return result
+
+
+def require_auditor(actor) -> None:
+    from service.domain.errors import NotAllowed
+
+    if not (actor.is_admin or actor.has("auditor")):
+        raise NotAllowed("Проверка и повтор истории доступны аудитору")

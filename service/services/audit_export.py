@@ -1,0 +1,108 @@
+"""A route's history for the auditor: JSON, CSV, and the audit certificate (.docx / .pdf)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import docx
+import sqlalchemy as sa
+from docx.shared import Pt
+
+from service.db.models import Event
+from service.documents.render import pdf_available, to_pdf
+from service.domain.errors import NotFound, RouteError
+from service.services import audit, views
+from service.services.context import ServiceContext
+
+EVENT_TITLES = {
+    "route_created": "маршрут создан", "task_completed": "выполнен шаг", "document_prepared": "подготовлен документ",
+    "document_issued": "выпущен документ", "document_signed": "документ подписан",
+    "signature_rejected": "подпись отклонена", "route_completed": "маршрут завершён", "route_prolonged": "продлён",
+    "route_prolonged_as": "создан маршрут продления",
+}
+
+
+def history(ctx: ServiceContext, route_id: int) -> dict[str, Any]:
+    """Everything an auditor needs to check the route elsewhere: events with their hashes,
+    document versions with theirs, and the result of verification here."""
+    with ctx.uow() as uow:
+        hashes = {seq: (prev, digest) for seq, prev, digest in uow.session.execute(
+            sa.select(Event.seq, Event.prev_hash, Event.hash).where(Event.route_id == route_id))}
+    events = views.route_events_as_auditor(ctx, route_id)
+    for e in events:
+        e["prev_hash"], e["hash"] = hashes[e["seq"]]
+    report = audit.verify_route(ctx, route_id)
+    return {"route": views.route_summary(ctx, route_id), "events": events,
+            "documents": views.route_documents_as_auditor(ctx, route_id), "chain_head": report.head,
+            "verification": report.as_dict()}
+
+
+def history_csv(ctx: ServiceContext, route_id: int) -> str:
+    data = history(ctx, route_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["seq", "at", "kind", "actor", "on_behalf_of", "task", "data", "prev_hash", "hash"])
+    for e in data["events"]:
+        writer.writerow([e["seq"], e["at"], e["kind"], (e["actor"] or {}).get("name", ""),
+                         (e["on_behalf_of"] or {}).get("name", ""), e["task_name"] or "",
+                         json.dumps(e["data"], ensure_ascii=False, sort_keys=True), e["prev_hash"], e["hash"]])
+    return "\ufeff" + out.getvalue()  # a BOM so that spreadsheet programs read UTF-8
+
+
+def _certificate_docx(data: dict[str, Any]) -> bytes:
+    document = docx.Document()
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(11)
+    route = data["route"]
+    document.add_heading("Справка аудита маршрута ИОМ", level=1)
+    document.add_paragraph(f"Маршрут № {route['id']}: {route['title']}")
+    document.add_paragraph(f"Педагог: {route['teacher']}; статус: {route['stage_title']}")
+    verification = data["verification"]
+    verdict = "цепочка событий и документы не изменены" if verification["ok"] else "ОБНАРУЖЕНЫ РАСХОЖДЕНИЯ"
+    document.add_paragraph(f"Проверка: {verdict}. Событий: {verification['events']}.")
+    for finding in verification["findings"]:
+        document.add_paragraph(f"{finding['where']}: ожидалось {finding['expected']}, найдено {finding['found']}",
+                               style="List Bullet")
+    document.add_paragraph(f"Голова цепочки (SHA-256 последнего события): {data['chain_head']}")
+    document.add_heading("Кто что сделал и когда", level=2)
+    table = document.add_table(rows=1, cols=5)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ["№", "Время (UTC)", "Кто", "Что", "Хеш события"], strict=True):
+        cell.text = text
+    for e in data["events"]:
+        title = e["data"].get("title")
+        what = EVENT_TITLES.get(e["kind"], e["kind"]) + (f": {title}" if title else "")
+        who = (e["actor"] or {}).get("name") or "система"
+        if e["on_behalf_of"]:
+            who += f" за {e['on_behalf_of']['name']}"
+        for cell, text in zip(table.add_row().cells, [str(e["seq"]), e["at"][:19].replace("T", " "), who, what,
+                                                      e["hash"][:16] + "…"], strict=True):
+            cell.text = text
+    document.add_heading("Документы", level=2)
+    docs = document.add_table(rows=1, cols=4)
+    docs.style = "Table Grid"
+    for cell, text in zip(docs.rows[0].cells, ["Документ", "Версия", "SHA-256 содержимого", "SHA-256 выпущенного"],
+                          strict=True):
+        cell.text = text
+    for d in data["documents"]:
+        for cell, text in zip(docs.add_row().cells, [d["title"], str(d["version"]), d["content_sha256"],
+                                                     d["issued_sha256"] or "—"], strict=True):
+            cell.text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def certificate(ctx: ServiceContext, route_id: int, fmt: str) -> tuple[bytes, str, str]:
+    if fmt not in ("docx", "pdf"):
+        raise NotFound("Формат: docx или pdf")
+    data = _certificate_docx(history(ctx, route_id))
+    if fmt == "docx":
+        return data, f"audit-route-{route_id}.docx", \
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if not pdf_available():
+        raise RouteError("PDF недоступен: на сервере не установлен LibreOffice")
+    return to_pdf(data), f"audit-route-{route_id}.pdf", "application/pdf"
