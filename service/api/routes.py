@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 
 from service.api.util import actor, ctx, json_body
 from service.domain.errors import FieldProblem, FormRejected
-from service.services import routes, views
+from service.services import admin, routes, views
 
 bp = Blueprint("routes", __name__, url_prefix="/api/routes")
 
@@ -45,3 +45,11 @@ def one(route_id: int):
 def events(route_id: int):
     """The route's history, oldest first."""
     return jsonify({"events": views.route_events(ctx(), actor(), route_id)})
+
+
+@bp.post("/<int:route_id>/cancel")
+def cancel(route_id: int):
+    """Cancel a route (admin; a reason is required)."""
+    who = actor()
+    body = json_body()
+    return jsonify(admin.cancel_route(ctx(), who, route_id, body.get("reason")))

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from service.api.util import actor, ctx, json_body
 from service.domain.errors import FieldProblem, FormRejected
-from service.services import routes, views
+from service.services import admin, routes, views
 from service.services.documents import Client
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
@@ -34,3 +34,11 @@ def complete(task_id: str):
         raise FormRejected([FieldProblem("/data", "Нет данных формы (поле data)")])
     client = Client(request.remote_addr or "", request.user_agent.string or "")
     return jsonify(routes.complete_task(ctx(), who, task_id, body["data"], body.get("signature"), client))
+
+
+@bp.post("/<task_id>/reassign")
+def reassign(task_id: str):
+    """Give a waiting task to another person (admin; a reason is required)."""
+    who = actor()
+    body = json_body()
+    return jsonify(admin.reassign_task(ctx(), who, task_id, body.get("assignee_id"), body.get("reason")))

@@ -12,6 +12,7 @@ STAGE_TITLES = {
     "conclusion": "Подведение итогов",
     "completed": "Завершён",
     "prolonged": "Продлён",
+    "cancelled": "Отменён",
 }
 
 # Working time a person has for a task of this form, in days (for queues and "overdue").

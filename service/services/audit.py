@@ -213,13 +213,25 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
     spec_hash = _spec_for(ctx, s, created.data["spec"])
     session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date())
     open_tasks = {t["id"]: t for t in created.data.get("opened", [])}
-    last = created
+    last, cancelled = created, False
     for e in events[1:]:
         if upto is not None and e.seq > upto:
             break
         last = e
+        if e.kind == "admin_reassigned":
+            if e.task_id not in open_tasks:
+                raise Divergence(Finding(f"событие № {e.seq}", f"открытая задача {e.task_name}",
+                                         "переназначена задача, которая не была открыта"))
+            open_tasks[e.task_id] = {**open_tasks[e.task_id], "assignee_id": e.data["to"]}
+            continue
+        if e.kind == "admin_cancelled":
+            open_tasks.clear()
+            cancelled = True
+            continue
         if e.kind != "task_completed":
             continue
+        if cancelled:
+            raise Divergence(Finding(f"событие № {e.seq}", "маршрут отменён", f"выполнена задача {e.task_name}"))
         where = f"событие № {e.seq}"
         opened = open_tasks.pop(e.task_id, None)
         if opened is None:
@@ -243,7 +255,7 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
             raise Divergence(Finding(where, f"после шага готовы: {', '.join(now_ready) or 'ничего'}",
                                      f"записаны открытыми: {', '.join(recorded)}"))
     return {"seq": last.seq, "at": last.at.isoformat(), "card": copy.deepcopy(session.card),
-            "finished": session.finished,
+            "finished": session.finished, "cancelled": cancelled,
             "open_tasks": sorted(({"name": t["name"], "assignee_id": t["assignee_id"], "task_id": tid}
                                   for tid, t in open_tasks.items()), key=lambda t: t["name"])}
 
@@ -256,7 +268,9 @@ def _compare_with_stored(s, route: Route, state: dict[str, Any]) -> Finding | No
                        f"в базе {', '.join(stored_ready)}")
     if state["card"] != route.card:
         return Finding("состояние маршрута", "карта, полученная повтором", "карта в базе отличается")
-    if state["finished"] != (route.status != "active"):
+    if state["cancelled"] != (route.status == "cancelled"):
+        return Finding("состояние маршрута", f"отменён: {state['cancelled']}", f"статус в базе: {route.status}")
+    if not state["cancelled"] and state["finished"] != (route.status != "active"):
         return Finding("состояние маршрута", f"завершён: {state['finished']}", f"статус в базе: {route.status}")
     return None
 

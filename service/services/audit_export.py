@@ -21,7 +21,8 @@ EVENT_TITLES = {
     "route_created": "маршрут создан", "task_completed": "выполнен шаг", "document_prepared": "подготовлен документ",
     "document_issued": "выпущен документ", "document_signed": "документ подписан",
     "signature_rejected": "подпись отклонена", "route_completed": "маршрут завершён", "route_prolonged": "продлён",
-    "route_prolonged_as": "создан маршрут продления",
+    "route_prolonged_as": "создан маршрут продления", "admin_reassigned": "задача переназначена администратором",
+    "admin_cancelled": "маршрут отменён администратором",
 }
 
 

@@ -71,6 +71,9 @@ def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int
             if exists is None:
                 uow.session.add(DocTemplate(kind=template.kind, name=template.name, sha256=template.sha256,
                                             data=template.data, deployed_at=ctx.clock(), deployed_by_id=actor_id))
+                append_event(uow.session, route_id=None, at=ctx.clock(), kind="template_deployed",
+                             actor_id=actor_id, data={"kind": template.kind, "name": template.name,
+                                                      "sha256": template.sha256})
             elif current != template.sha256:
                 exists.deployed_at = ctx.clock()  # an older version deployed again becomes current
             ctx.templates[template.sha256] = template

@@ -1,0 +1,69 @@
+"""Admin interventions: reassign a task, cancel a route. Each needs a reason and is an event
+of the route's chain, so the replay and the audit see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.models import Route, RouteState, Task, User
+from service.domain.access import Actor, require_admin
+from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
+from service.services.context import ServiceContext
+from service.services.events import append_event
+
+
+def _reason(reason: Any) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise FormRejected([FieldProblem("/reason", "Укажите причину вмешательства")])
+    return reason.strip()[:2000]
+
+
+def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: Any, reason: Any) -> dict[str, Any]:
+    """Give a waiting task to another active person."""
+    require_admin(actor)
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        s = uow.session
+        task = s.get(Task, task_id)
+        if task is None:
+            raise NotFound("Задача не найдена")
+        if task.state != "ready":
+            raise TaskAlreadyDone("Задача уже не ожидает выполнения")
+        person = s.get(User, assignee_id) if isinstance(assignee_id, int) else None
+        if person is None or not person.is_active:
+            raise FormRejected([FieldProblem("/assignee_id", "Пользователь не найден или отключён")])
+        # the route's write lock: bump the state version so a concurrent completion conflicts
+        s.execute(sa.update(RouteState).where(RouteState.route_id == task.route_id)
+                  .values(version=RouteState.version + 1))
+        previous, task.assignee_id = task.assignee_id, person.id
+        append_event(s, route_id=task.route_id, at=ctx.clock(), kind="admin_reassigned", actor_id=actor.user_id,
+                     task_id=task.id, task_name=task.name,
+                     data={"from": previous, "to": person.id, "reason": why})
+        uow.commit()
+        return {"task_id": task.id, "assignee_id": person.id}
+
+
+def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) -> dict[str, Any]:
+    """Stop a route: its waiting tasks are withdrawn; the history stays."""
+    require_admin(actor)
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        s = uow.session
+        route = s.get(Route, route_id)
+        if route is None:
+            raise NotFound("Маршрут не найден")
+        if route.status != "active":
+            raise TaskAlreadyDone("Маршрут уже не в работе")
+        s.execute(sa.update(RouteState).where(RouteState.route_id == route_id).values(version=RouteState.version + 1))
+        now = ctx.clock()
+        open_tasks = s.scalars(sa.select(Task).where(Task.route_id == route_id, Task.state == "ready")).all()
+        for task in open_tasks:
+            task.state, task.completed_at = "cancelled", now
+        route.status = route.stage = "cancelled"
+        route.updated_at = now
+        append_event(s, route_id=route_id, at=now, kind="admin_cancelled", actor_id=actor.user_id,
+                     data={"reason": why, "cancelled": [t.id for t in open_tasks]})
+        uow.commit()
+        return {"route_id": route_id, "status": "cancelled"}
