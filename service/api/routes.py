@@ -53,3 +53,11 @@ def cancel(route_id: int):
     who = actor()
     body = json_body()
     return jsonify(admin.cancel_route(ctx(), who, route_id, body.get("reason")))
+
+
+@bp.post("/<int:route_id>/card")
+def edit_card(route_id: int):
+    """Correct one existing value of the card (admin): {pointer, value, reason}."""
+    who = actor()
+    body = json_body()
+    return jsonify(admin.edit_card(ctx(), who, route_id, body.get("pointer"), body.get("value"), body.get("reason")))

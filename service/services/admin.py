@@ -3,6 +3,7 @@ of the route's chain, so the replay and the audit see it."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,3 +68,46 @@ def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) 
                      data={"reason": why, "cancelled": [t.id for t in open_tasks]})
         uow.commit()
         return {"route_id": route_id, "status": "cancelled"}
+
+
+def _pointer_parts(pointer: Any) -> list[str]:
+    if not isinstance(pointer, str) or not pointer.startswith("/") or pointer == "/":
+        raise FormRejected([FieldProblem("/pointer", "Укажите поле карты указателем JSON, например /info/full_name")])
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+
+def set_in_card(card: dict[str, Any], pointer: str, value: Any) -> Any:
+    """Replace the existing value at `pointer` in `card` (in place); returns the old value."""
+    node: Any = card
+    parts = _pointer_parts(pointer)
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    last = parts[-1]
+    key = int(last) if isinstance(node, list) else last
+    old = node[key]
+    node[key] = value
+    return old
+
+
+def edit_card(ctx: ServiceContext, actor: Actor, route_id: int, pointer: Any, value: Any, reason: Any) -> dict:
+    """Correct one existing value of the route card (e.g. a misspelt name)."""
+    require_admin(actor)
+    why = _reason(reason)
+    if not isinstance(value, str | int | float | bool):
+        raise FormRejected([FieldProblem("/value", "Новое значение — строка, число или да/нет")])
+    with ctx.uow() as uow:
+        s = uow.session
+        route = s.get(Route, route_id)
+        if route is None:
+            raise NotFound("Маршрут не найден")
+        card = copy.deepcopy(route.card)
+        try:
+            old = set_in_card(card, pointer, value)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise FormRejected([FieldProblem("/pointer", f"В карте нет поля {pointer}")]) from None
+        s.execute(sa.update(RouteState).where(RouteState.route_id == route_id).values(version=RouteState.version + 1))
+        route.card = card
+        append_event(s, route_id=route_id, at=ctx.clock(), kind="admin_card_edited", actor_id=actor.user_id,
+                     data={"pointer": pointer, "old": old, "new": value, "reason": why})
+        uow.commit()
+        return {"route_id": route_id, "pointer": pointer, "old": old, "new": value}

@@ -224,6 +224,11 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
                                          "переназначена задача, которая не была открыта"))
             open_tasks[e.task_id] = {**open_tasks[e.task_id], "assignee_id": e.data["to"]}
             continue
+        if e.kind == "admin_card_edited":
+            from service.services.admin import set_in_card
+
+            set_in_card(session.card, e.data["pointer"], e.data["new"])
+            continue
         if e.kind == "admin_cancelled":
             open_tasks.clear()
             cancelled = True

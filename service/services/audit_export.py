@@ -22,7 +22,7 @@ EVENT_TITLES = {
     "document_issued": "выпущен документ", "document_signed": "документ подписан",
     "signature_rejected": "подпись отклонена", "route_completed": "маршрут завершён", "route_prolonged": "продлён",
     "route_prolonged_as": "создан маршрут продления", "admin_reassigned": "задача переназначена администратором",
-    "admin_cancelled": "маршрут отменён администратором",
+    "admin_cancelled": "маршрут отменён администратором", "admin_card_edited": "карта исправлена администратором",
 }
 
 

@@ -18,6 +18,7 @@ EVENT_TITLES = {
     "document_issued": "Выпущен документ", "document_signed": "Документ подписан",
     "signature_rejected": "Подпись отклонена (неверный пароль)", "route_completed": "Маршрут завершён",
     "route_prolonged": "Маршрут продлён", "route_prolonged_as": "Создан маршрут продления",
+    "admin_card_edited": "Карта исправлена администратором",
     "admin_reassigned": "Задача переназначена администратором", "admin_cancelled": "Маршрут отменён администратором",
 }
 

@@ -38,3 +38,17 @@ def test_an_admin_cancels_a_route_and_its_tasks_are_withdrawn(people, new_route)
     assert people("admin").post(f"/api/routes/{rid}/cancel", {"reason": "ещё раз"}).status_code == 409
     assert people("auditor").get(f"/api/routes/{rid}/replay").get_json()["ok"]
     assert people("auditor").get(f"/api/routes/{rid}/verify").get_json()["ok"]
+
+
+def test_an_admin_corrects_the_card_and_the_replay_applies_it(people, new_route):
+    rid = new_route()
+    people("tutor1").do(rid, "draft")
+    admin = people("admin")
+    body = {"pointer": "/info/full_name", "value": "Иванова Мария Петровна (исправлено)", "reason": "Опечатка"}
+    assert admin.post(f"/api/routes/{rid}/card", {**body, "reason": ""}).status_code == 422
+    assert admin.post(f"/api/routes/{rid}/card", {**body, "pointer": "/nope/x"}).status_code == 422
+    r = admin.post(f"/api/routes/{rid}/card", body)
+    assert r.status_code == 200 and r.get_json()["old"] == "Иванова Мария Петровна"
+    assert people("auditor").get(f"/api/routes/{rid}").get_json()["card"]["info"]["full_name"].endswith("(исправлено)")
+    replay = people("auditor").get(f"/api/routes/{rid}/replay").get_json()
+    assert replay["ok"], replay["divergence"]
