@@ -8,16 +8,12 @@ from service.api.util import actor, ctx
 from service.documents.contract import TEMPLATE_FILES
 from service.documents.render import pdf_available, to_pdf
 from service.domain.access import require_admin
-from service.domain.errors import BadRequestBody, NotFound, RouteError
+from service.domain.errors import BadRequestBody, NotFound, PdfUnavailable
 from service.services import documents, views
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-class PdfUnavailable(RouteError):
-    status = 501
 
 
 @bp.get("/routes/<int:route_id>/documents")

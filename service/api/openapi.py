@@ -2,9 +2,11 @@
 
 The response shapes follow service/services/views.py (`_task_row`, `route_view`, `route_events`,
 `my_tasks`, `task_view`, `_signing`, `route_documents`), service/services/routes.py (`complete_task`),
-service/services/documents.py (`describe`, `verify`, `deploy_templates`) and
-service/services/accounts.py (`issue_token`); the error body follows service/api/errors.py; the
-routes are those of service/api/{auth,tasks,routes,documents}.py.
+service/services/documents.py (`describe`, `verify`, `deploy_templates`),
+service/services/accounts.py (`issue_token`), service/services/admin.py (`reassign_task`,
+`cancel_route`, `edit_card`), service/services/audit.py (`Report`, `Finding`, `replay`, `as_of`) and
+service/services/audit_export.py (`history`, `history_csv`, `certificate`); the error body follows
+service/api/errors.py; the routes are those of service/api/{auth,tasks,routes,documents,audit}.py.
 tests/e2e/test_openapi.py checks the document against the app's URL map and live responses.
 """
 
@@ -72,7 +74,11 @@ DATE: Schema = {"type": "string", "format": "date"}
 ANY_OBJECT: Schema = {"type": "object"}
 SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256, 64 шестнадцатеричные цифры"}
 EVENT_KINDS = ("route_created", "task_completed", "route_completed", "route_prolonged", "route_prolonged_as",
-               "document_prepared", "document_issued", "document_signed", "signature_rejected")
+               "document_prepared", "document_issued", "document_signed", "signature_rejected",
+               "admin_reassigned", "admin_cancelled", "admin_card_edited")
+SYSTEM_EVENT_KINDS = ("workflow_deployed", "template_deployed")
+ROUTE_STATUSES = ["active", "completed", "prolonged", "cancelled"]
+TEXT_CSV = "text/csv"
 
 
 def _version() -> str:
@@ -176,7 +182,7 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
         "RouteView": _obj({
             "id": INT,
             "title": STR,
-            "status": {"type": "string", "enum": ["active", "completed", "prolonged"]},
+            "status": {"type": "string", "enum": ROUTE_STATUSES},
             "stage": {"type": "string", "description": f"Этап: {stages}"},
             "stage_title": STR,
             "teacher": _ref("PersonRef"),
@@ -202,7 +208,10 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
                      "У document_prepared/document_issued в data — document_id, kind, version, template_sha256, "
                      "content_sha256, issued_sha256; у document_signed — document_id, kind, version, sha256, "
                      "action, role, ip, user_agent; у signature_rejected (неверный пароль) — document_id, reason, "
-                     "ip, user_agent"},
+                     "ip, user_agent; у admin_reassigned — from, to (идентификаторы исполнителей), reason; "
+                     "у admin_cancelled — reason, cancelled (идентификаторы снятых задач); "
+                     "у admin_card_edited — pointer, old, new, reason. "
+                     "События системной цепочки (не относятся к маршруту): " + ", ".join(SYSTEM_EVENT_KINDS)},
             "task_id": _nullable(STR),
             "task_name": _nullable(STR),
             "actor": _nullable(_ref("PersonRef")),
@@ -214,7 +223,7 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
             "task_id": STR,
             "route_id": INT,
             "stage": STR,
-            "status": {"type": "string", "enum": ["active", "completed", "prolonged"]},
+            "status": {"type": "string", "enum": ROUTE_STATUSES},
             "opened": {"type": "array", "items": STR, "description": "Идентификаторы открывшихся задач"},
             "next_route_id": _nullable({"type": "integer", "description": "Новый маршрут, если этот продлён"}),
         }, description="Результат выполнения задачи"),
@@ -245,7 +254,29 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
                           "description": "Обязательна на задаче подписания (signs не null) при утвердительном "
                                          "решении; при возврате на доработку не нужна"},
         }, ["data"]),
+        "ReassignRequest": _obj({
+            "assignee_id": {**ID, "description": "Новый исполнитель (активный пользователь)"},
+            "reason": {"type": "string", "minLength": 1, "description": "Причина вмешательства (обязательна)"},
+        }),
+        "ReassignResult": _obj({"task_id": STR, "assignee_id": INT}, description="Задача переназначена"),
+        "CancelRequest": _obj({
+            "reason": {"type": "string", "minLength": 1, "description": "Причина отмены (обязательна)"},
+        }),
+        "CancelResult": _obj({"route_id": INT, "status": {"const": "cancelled"}}, description="Маршрут отменён"),
+        "CardEditRequest": _obj({
+            "pointer": {"type": "string", "pattern": "^/.", "description": "JSON Pointer на существующее поле "
+                                                                           "карты, например /info/full_name"},
+            "value": {"type": ["string", "number", "boolean"], "description": "Новое значение"},
+            "reason": {"type": "string", "minLength": 1, "description": "Причина исправления (обязательна)"},
+        }),
+        "CardEditResult": _obj({
+            "route_id": INT,
+            "pointer": STR,
+            "old": {"description": "Прежнее значение"},
+            "new": {"type": ["string", "number", "boolean"], "description": "Новое значение"},
+        }, description="Карта исправлена"),
         **_document_schemas(),
+        **_audit_schemas(),
     }
 
 
@@ -332,6 +363,86 @@ def _document_schemas() -> dict[str, Schema]:
     }
 
 
+def _audit_schemas() -> dict[str, Schema]:
+    """service/services/audit.py (`Finding`, `Report`, `replay`, `as_of`) and
+    service/services/audit_export.py (`history`)."""
+    short_hash = "первые 12 шестнадцатеричных цифр хеша с «…»"
+    replay_state = {
+        "seq": {"type": "integer", "minimum": 1, "description": "Последнее учтённое событие"},
+        "at": {**DATE_TIME, "description": "Время этого события"},
+        "card": {"type": "object", "description": "Карта ИОМ, полученная повтором, на этот момент"},
+        "finished": {"type": "boolean", "description": "Процесс по схеме дошёл до конца"},
+        "cancelled": {"type": "boolean", "description": "Маршрут отменён администратором"},
+        "open_tasks": {"type": "array", "items": _ref("ReplayTask"),
+                       "description": "Задачи, открытые на этот момент (по имени задачи)"},
+    }
+    result = {
+        "ok": {"type": "boolean", "description": "Цепочка цела и повтор совпал с историей (и с базой)"},
+        "divergence": _nullable({**_ref("Finding"), "description": "Первое расхождение; null — расхождений нет"}),
+        "chain": {**_ref("AuditReport"), "description": "Проверка цепочки событий (без документов)"},
+    }
+    return {
+        "Finding": _obj({
+            "where": {"type": "string", "description": "Где: «событие № 7», «документ 12 (karta, версия 2)», "
+                                                      "«подпись 5», «состояние маршрута»"},
+            "expected": {"type": "string", "description": f"Что ожидалось (хеши — {short_hash})"},
+            "found": {"type": "string", "description": "Что найдено"},
+        }, description="Расхождение, найденное проверкой или повтором"),
+        "AuditReport": _obj({
+            "route_id": _nullable({"type": "integer", "description": "Маршрут; null — системная цепочка"}),
+            "ok": {"type": "boolean", "description": "Расхождений нет"},
+            "events": {"type": "integer", "minimum": 0, "description": "Сколько событий проверено"},
+            "head": _nullable({**SHA256, "description": "Хеш последнего события цепочки; null, если цепочка "
+                                                        "разорвана"}),
+            "findings": {"type": "array", "items": _ref("Finding")},
+        }, description="Проверка маршрута: цепочка хешей событий, хеши документов, записи подписей"),
+        "ReplayTask": _obj({
+            "name": {"type": "string", "description": "Имя задачи в схеме процесса (BPMN)"},
+            "assignee_id": INT,
+            "task_id": STR,
+        }, description="Задача, открытая на момент повтора"),
+        "ReplayState": _obj(replay_state, description="Состояние маршрута, полученное повтором событий"),
+        "AsOfState": _obj({
+            **replay_state,
+            "documents": {"type": "array", "items": _ref("Document"),
+                          "description": "Документы, существовавшие на этот момент, с подписями, поставленными "
+                                         "до него; state — каким он был тогда"},
+        }, description="Состояние маршрута на момент события: карта, открытые задачи, документы"),
+        "ReplayResult": _obj({
+            **result,
+            "state": {**_ref("ReplayState"), "description": "Нет, если цепочка разорвана или повтор разошёлся"},
+            "documents": {"type": "array", "items": _ref("Finding"),
+                          "description": "Только с documents=1: расхождения при повторной отрисовке документов"},
+        }, ["ok", "divergence", "chain"], "Повтор маршрута по его событиям на записанной версии схемы"),
+        "AsOfResult": _obj({
+            **result,
+            "state": {**_ref("AsOfState"), "description": "Нет, если цепочка разорвана или повтор разошёлся"},
+        }, ["ok", "divergence", "chain"], "Маршрут на момент события"),
+        "HistoryEvent": _obj({
+            "seq": {"type": "integer", "minimum": 1}, "at": DATE_TIME, "kind": STR,
+            "task_id": _nullable(STR), "task_name": _nullable(STR),
+            "actor": _nullable(_ref("PersonRef")), "on_behalf_of": _nullable(_ref("PersonRef")),
+            "data": ANY_OBJECT,
+            "prev_hash": {**SHA256, "description": "Хеш предыдущего события (у первого — 64 нуля)"},
+            "hash": {**SHA256, "description": "SHA-256 от prev_hash и канонического JSON события"},
+        }, description="Событие (см. Event) с его звеном цепочки хешей"),
+        "RouteSummary": _obj({
+            "id": INT, "title": STR,
+            "teacher": _nullable({"type": "string", "description": "ФИО педагога"}),
+            "stage": STR, "stage_title": STR,
+            "status": {"type": "string", "enum": ROUTE_STATUSES},
+        }, description="Маршрут кратко"),
+        "History": _obj({
+            "route": _ref("RouteSummary"),
+            "events": {"type": "array", "items": _ref("HistoryEvent"), "description": "От старых к новым"},
+            "documents": {"type": "array", "items": _ref("Document"), "description": "Все версии документов"},
+            "chain_head": _nullable({**SHA256, "description": "Хеш последнего события; null, если цепочка "
+                                                              "разорвана"}),
+            "verification": _ref("AuditReport"),
+        }, description="История маршрута для проверки вне сервиса"),
+    }
+
+
 # --- responses --------------------------------------------------------------------------------
 
 _ERRORS = {
@@ -344,6 +455,7 @@ _ERRORS = {
     "415": ("UnsupportedMediaType", "Ожидается JSON (Content-Type: application/json)"),
     "422": ("Unprocessable", "Данные не прошли проверку; problems указывает на поля"),
     "429": ("TooManyRequests", "Слишком много неудачных попыток входа: повторите позже"),
+    "501": ("NotImplemented", "PDF недоступен: на сервере не установлен LibreOffice"),
     "500": ("InternalError", "Внутренняя ошибка, например не выполнен автоматический шаг процесса"),
 }
 
@@ -405,6 +517,10 @@ def build_spec() -> dict[str, Any]:
                         "content — содержимое для подписания; issued — выпущенный экземпляр с листом подписей")
     fmt = _path_param("fmt", {"type": "string", "enum": ["docx", "pdf"]}, "Формат файла")
     template_kind = _path_param("kind", {"type": "string", "enum": list(TEMPLATE_FILES)}, "Вид документа")
+    seq = _path_param("seq", {"type": "integer", "minimum": 0},
+                      "Номер события; 0 и 1 — сразу после открытия маршрута, больше последнего — последнее")
+    export_fmt = _path_param("fmt", {"type": "string", "enum": ["json", "csv"]}, "Формат выгрузки")
+    auditor_only = {"e403": "Доступно аудитору и администратору", "e404": "Маршрут не найден"}
     no_auth: list = []
 
     paths = {
@@ -462,6 +578,19 @@ def build_spec() -> dict[str, Any]:
                                     e403="Задача назначена другому участнику, а маршрут вне вашей зоны доступа",
                                     e404="Задача не найдена"),
         }},
+        "/api/tasks/{task_id}/reassign": {"post": {
+            "tags": ["admin"], "operationId": "reassignTask", "summary": "Переназначение задачи (администратор)",
+            "description": "Передаёт ожидающую задачу другому активному пользователю. Причина обязательна; "
+                           "вмешательство записывается в историю маршрута событием `admin_reassigned`.",
+            "parameters": [task_id],
+            "requestBody": _body("ReassignRequest"),
+            "responses": _responses(
+                ("200", _json(_ref("ReassignResult"), "Задача переназначена")),
+                "400", "401", "403", "404", "409", "413", "415", "422",
+                e403="Переназначать задачи может только администратор", e404="Задача не найдена",
+                e409="Задача уже не ожидает выполнения",
+                e422="Не указана причина, или пользователь не найден / отключён"),
+        }},
         "/api/tasks/{task_id}/complete": {"post": {
             "tags": ["tasks"], "operationId": "completeTask", "summary": "Выполнение задачи: отправка формы",
             "description": "Тело — `{\"data\": {...}}`, где `data` — данные формы задачи. Схема формы "
@@ -516,6 +645,95 @@ def build_spec() -> dict[str, Any]:
             "parameters": [route_id],
             "responses": _responses(("200", _json(_ref("EventList"), "События маршрута")), "401", "403", "404",
                                     e403="Маршрут вне вашей зоны доступа", e404="Маршрут не найден"),
+        }},
+        "/api/routes/{route_id}/cancel": {"post": {
+            "tags": ["admin"], "operationId": "cancelRoute", "summary": "Отмена маршрута (администратор)",
+            "description": "Останавливает маршрут в работе: ожидающие задачи снимаются, история остаётся. "
+                           "Причина обязательна; вмешательство записывается событием `admin_cancelled`.",
+            "parameters": [route_id],
+            "requestBody": _body("CancelRequest"),
+            "responses": _responses(
+                ("200", _json(_ref("CancelResult"), "Маршрут отменён")),
+                "400", "401", "403", "404", "409", "413", "415", "422",
+                e403="Отменять маршруты может только администратор", e404="Маршрут не найден",
+                e409="Маршрут уже не в работе (завершён, продлён или отменён)", e422="Не указана причина"),
+        }},
+        "/api/routes/{route_id}/card": {"post": {
+            "tags": ["admin"], "operationId": "editRouteCard",
+            "summary": "Исправление значения в карте (администратор)",
+            "description": "Заменяет одно существующее значение карты маршрута (например, опечатку в ФИО). "
+                           "Причина обязательна; исправление записывается событием `admin_card_edited`, и повтор "
+                           "маршрута его применяет.",
+            "parameters": [route_id],
+            "requestBody": _body("CardEditRequest"),
+            "responses": _responses(
+                ("200", _json(_ref("CardEditResult"), "Карта исправлена")),
+                "400", "401", "403", "404", "409", "413", "415", "422",
+                e403="Исправлять карту может только администратор", e404="Маршрут не найден",
+                e409="Маршрут одновременно изменён другим запросом",
+                e422="Не указана причина, в карте нет такого поля, или значение — не строка, число или да/нет"),
+        }},
+        "/api/routes/{route_id}/verify": {"get": {
+            "tags": ["audit"], "operationId": "verifyRoute",
+            "summary": "Проверка маршрута: цепочка событий, документы, подписи",
+            "description": "Проверяет нумерацию и цепочку хешей событий (и голову цепочки маршрута), хеши "
+                           "документов и их содержимого против событий, записи подписей против событий "
+                           "`document_signed`. Доступно аудитору и администратору.",
+            "parameters": [route_id],
+            "responses": _responses(("200", _json(_ref("AuditReport"), "Результат проверки")),
+                                    "401", "403", "404", **auditor_only),
+        }},
+        "/api/routes/{route_id}/replay": {"get": {
+            "tags": ["audit"], "operationId": "replayRoute",
+            "summary": "Повтор маршрута по событиям на его версии схемы",
+            "description": "Заново выполняет маршрут по его событиям на записанной версии BPMN и сообщает первое "
+                           "расхождение с историей или с состоянием в базе. С `documents=1` также заново "
+                           "отрисовывает каждую версию документа и сравнивает SHA-256. Доступно аудитору и "
+                           "администратору.",
+            "parameters": [route_id, {"name": "documents", "in": "query", "required": False,
+                                      "schema": {"type": "string", "enum": ["1"]},
+                                      "description": "1 — также проверить повторной отрисовкой документы"}],
+            "responses": _responses(("200", _json(_ref("ReplayResult"), "Результат повтора")),
+                                    "401", "403", "404", **auditor_only),
+        }},
+        "/api/routes/{route_id}/as-of/{seq}": {"get": {
+            "tags": ["audit"], "operationId": "routeAsOf", "summary": "Маршрут на момент события",
+            "description": "Повтор до события `seq` включительно: карта, открытые задачи (положение на схеме) и "
+                           "документы с подписями, какими они были тогда. Доступно аудитору и администратору.",
+            "parameters": [route_id, seq],
+            "responses": _responses(("200", _json(_ref("AsOfResult"), "Маршрут на момент события")),
+                                    "401", "403", "404", **auditor_only),
+        }},
+        "/api/routes/{route_id}/export.{fmt}": {"get": {
+            "tags": ["audit"], "operationId": "exportRouteHistory", "summary": "Выгрузка истории маршрута",
+            "description": "`json` — события с хешами цепочки, все версии документов и результат проверки; "
+                           "`csv` — события (seq, at, kind, actor, on_behalf_of, task, data, prev_hash, hash), "
+                           "UTF-8 с BOM. Доступно аудитору и администратору.",
+            "parameters": [route_id, export_fmt],
+            "responses": _responses(
+                ("200", {"description": "История маршрута",
+                         "headers": {"Content-Disposition": {"description": "У csv: attachment; filename=\"…\"",
+                                                             "schema": STR}},
+                         "content": {JSON: {"schema": _ref("History")},
+                                     TEXT_CSV: {"schema": {"type": "string"}}}}),
+                "401", "403", "404", **{**auditor_only, "e404": "Маршрут не найден или нет такого формата"}),
+        }},
+        "/api/routes/{route_id}/certificate.{fmt}": {"get": {
+            "tags": ["audit"], "operationId": "auditCertificate", "summary": "Справка аудита маршрута",
+            "description": "Кто что сделал и когда, хеши событий и документов, результат проверки и голова "
+                           "цепочки — .docx или .pdf (PDF делается LibreOffice'ом на сервере). Доступно аудитору "
+                           "и администратору.",
+            "parameters": [route_id, fmt],
+            "responses": _responses(
+                ("200", {"description": "Файл (Content-Disposition: attachment)",
+                         "headers": {"Content-Disposition": {"description": "attachment; filename=\"…\"",
+                                                             "schema": STR}},
+                         "content": {DOCX: {"schema": {"contentMediaType": DOCX}},
+                                     PDF: {"schema": {"contentMediaType": PDF}}}}),
+                "401", "403", "404", "500", "501",
+                **{**auditor_only, "e404": "Маршрут не найден или нет такого формата"},
+                e501="PDF недоступен: на сервере не установлен LibreOffice",
+                e500="Не удалось сделать PDF (ошибка LibreOffice)"),
         }},
         "/api/routes/{route_id}/documents": {"get": {
             "tags": ["documents"], "operationId": "getRouteDocuments",
@@ -582,7 +800,7 @@ def build_spec() -> dict[str, Any]:
             "title": "ИОМ — маршруты педагогов",
             "version": _version(),
             "description": "JSON API индивидуальных образовательных маршрутов (ИОМ) педагогов: задачи участников, "
-                           "маршруты и их история, документы (версии, подписи, файлы, проверка). Все ошибки — "
+                           "маршруты и их история, документы (версии, подписи, файлы, проверка), аудит. Все ошибки — "
                            "JSON-объект `Error` с сообщением по-русски.",
         },
         "servers": [{"url": "/"}],
@@ -591,6 +809,9 @@ def build_spec() -> dict[str, Any]:
             {"name": "tasks", "description": "Задачи участников"},
             {"name": "routes", "description": "Маршруты"},
             {"name": "documents", "description": "Документы маршрутов: версии, подписи, файлы, проверка, шаблоны"},
+            {"name": "audit", "description": "Аудит: проверка цепочки событий, повтор, история на момент "
+                                             "события, выгрузка, справка"},
+            {"name": "admin", "description": "Вмешательства администратора (с причиной, в истории маршрута)"},
             {"name": "meta", "description": "Описание API"},
         ],
         "security": [{"cookieAuth": []}, {"bearerAuth": []}],

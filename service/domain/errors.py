@@ -110,3 +110,9 @@ class SignatureRefused(RouteError):
     """A signature could not be accepted (wrong password, already signed)."""
 
     status = 403
+
+
+class PdfUnavailable(RouteError):
+    """PDF needs LibreOffice, which is not installed on this server."""
+
+    status = 501

@@ -32,7 +32,7 @@ def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: 
             raise NotFound("Задача не найдена")
         if task.state != "ready":
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
-        person = s.get(User, assignee_id) if isinstance(assignee_id, int) else None
+        person = s.get(User, assignee_id) if type(assignee_id) is int else None
         if person is None or not person.is_active:
             raise FormRejected([FieldProblem("/assignee_id", "Пользователь не найден или отключён")])
         # the route's write lock: bump the state version so a concurrent completion conflicts
@@ -85,6 +85,8 @@ def set_in_card(card: dict[str, Any], pointer: str, value: Any) -> Any:
     last = parts[-1]
     key = int(last) if isinstance(node, list) else last
     old = node[key]
+    if isinstance(old, dict | list):
+        raise ValueError("only a single value may be replaced")
     node[key] = value
     return old
 

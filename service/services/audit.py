@@ -307,6 +307,10 @@ def as_of(ctx: ServiceContext, route_id: int, seq: int) -> dict[str, Any]:
     documents with the signatures they had then."""
     from service.services.documents import describe
 
+    with ctx.uow() as uow:
+        last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
+    if last is None or not 1 <= seq <= last:
+        raise NotFound(f"В истории маршрута нет события № {seq}")
     result = replay(ctx, route_id, upto=seq)
     if not result["ok"]:
         return result

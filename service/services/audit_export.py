@@ -13,7 +13,7 @@ from docx.shared import Pt
 
 from service.db.models import Event
 from service.documents.render import pdf_available, to_pdf
-from service.domain.errors import NotFound, RouteError
+from service.domain.errors import NotFound, PdfUnavailable
 from service.services import audit, views
 from service.services.context import ServiceContext
 
@@ -105,5 +105,5 @@ def certificate(ctx: ServiceContext, route_id: int, fmt: str) -> tuple[bytes, st
         return data, f"audit-route-{route_id}.docx", \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     if not pdf_available():
-        raise RouteError("PDF недоступен: на сервере не установлен LibreOffice")
+        raise PdfUnavailable("PDF недоступен: на сервере не установлен LibreOffice")
     return to_pdf(data), f"audit-route-{route_id}.pdf", "application/pdf"

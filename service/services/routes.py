@@ -161,7 +161,6 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
             route.card = snap.card
         if signed_doc is not None:
             documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client)
-        documents.apply_requests(ctx, session, route, snap.documents, actor.user_id, now)
         opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task)
         _advance_route(route, snap, now)
         append_event(session, route_id=route.id, at=now, kind="task_completed", actor_id=actor.user_id,
@@ -170,6 +169,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
                      data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
                            "submission": submission, "opened": _opened(opened),
                            "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision")})
+        documents.apply_requests(ctx, session, route, snap.documents, actor.user_id, now)
         next_route_id = _finish(ctx, session, actor, route, now) if snap.finished else None
         uow.commit()
         return {"task_id": task.id, "route_id": route.id, "stage": route.stage, "status": route.status,

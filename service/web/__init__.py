@@ -11,7 +11,7 @@ from service.web.limits import LoginLimiter
 def init_app(app: Flask) -> None:
     """Pages, CSRF protection on every form (the JSON API is exempt: it takes only JSON bodies or
     multipart uploads with a session or a token), and the login attempt limit."""
-    from service.web import auth, lists, route_page, task_page  # noqa: F401 — they add routes to bp
+    from service.web import audit_pages, auth, lists, route_page, task_page  # noqa: F401 — they add routes to bp
     from service.web.blueprint import bp
 
     csrf = CSRFProtect(app)

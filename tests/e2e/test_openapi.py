@@ -111,7 +111,8 @@ def test_document_is_valid_openapi_3_1(spec):
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     for name in ("Error", "FieldProblem", "Me", "TaskRow", "TaskView", "RouteView", "Event", "CompletionResult",
                  "Token", "Document", "Signature", "Signing", "DocumentList", "VerifyResult", "TemplateDeployed",
-                 "SignatureRequest"):
+                 "SignatureRequest", "Finding", "AuditReport", "ReplayResult", "AsOfResult", "History",
+                 "HistoryEvent", "ReassignRequest", "CancelRequest"):
         assert name in spec["components"]["schemas"], name
 
 
@@ -169,6 +170,13 @@ def test_auth_and_errors_are_documented_per_operation(spec):
     assert spec["paths"]["/api/tokens"]["post"]["responses"].keys() >= {"201"}
     assert spec["paths"]["/api/routes"]["post"]["responses"].keys() >= {"201", "403"}
     assert spec["paths"]["/api/tokens/{token_id}"]["delete"]["responses"].keys() >= {"204", "404"}
+    for path in ("/api/routes/{route_id}/verify", "/api/routes/{route_id}/replay", "/api/routes/{route_id}/as-of/{seq}",
+                 "/api/routes/{route_id}/export.{fmt}", "/api/routes/{route_id}/certificate.{fmt}"):
+        assert {"200", "401", "403", "404"} <= set(spec["paths"][path]["get"]["responses"]), path
+    export = spec["paths"]["/api/routes/{route_id}/export.{fmt}"]["get"]["responses"]["200"]["content"]
+    assert set(export) == {"application/json", "text/csv"}
+    certificate = spec["paths"]["/api/routes/{route_id}/certificate.{fmt}"]["get"]["responses"]["200"]["content"]
+    assert set(certificate) == {DOCX, "application/pdf"}
 
 
 def test_complete_endpoint_names_every_form(api_app, spec):
@@ -292,13 +300,88 @@ def test_live_responses_match_the_documented_schemas(api_app, spec):
     one = check("get", "/api/routes/{route_id}", auditor.get(f"/api/routes/{route['id']}"), 200)
     assert one["open_tasks"] and one["waiting_for"]
     events = check("get", "/api/routes/{route_id}/events", auditor.get(f"/api/routes/{route['id']}/events"), 200)
-    assert [e["kind"] for e in events["events"]] == ["route_created", "document_issued", "document_prepared",
-                                                     "task_completed",
-                                                     "signature_rejected", "document_signed", "task_completed"]
+    assert [e["kind"] for e in events["events"]] == ["route_created", "document_issued", "task_completed",
+                                                     "document_prepared", "signature_rejected", "document_signed",
+                                                     "task_completed"]
     error = check("get", "/api/routes/{route_id}", auditor.get("/api/routes/999999"), 404)
     assert error["status"] == 404 and error["error"]
     check("get", "/api/routes/{route_id}/events", auditor.get("/api/routes/999999/events"), 404)
     check("get", "/api/routes/{route_id}", _login(api_app, "teacher3").get(f"/api/routes/{route['id']}"), 403)
+
+    # The audit: verification, replay, the route as of an event, the export; auditors and admins only.
+    rid = route["id"]
+    teacher = _login(api_app, "teacher1")
+    verify_template = "/api/routes/{route_id}/verify"
+    report = check("get", verify_template, auditor.get(f"/api/routes/{rid}/verify"), 200)
+    assert report["ok"] and report["events"] == len(events["events"]) and report["findings"] == []
+    assert check("get", verify_template, admin.get(f"/api/routes/{rid}/verify"), 200)["ok"]
+    check("get", verify_template, teacher.get(f"/api/routes/{rid}/verify"), 403)
+    check("get", verify_template, auditor.get("/api/routes/999999/verify"), 404)
+    check("get", verify_template, anonymous.get(f"/api/routes/{rid}/verify"), 401)
+    replay_template = "/api/routes/{route_id}/replay"
+    replayed = check("get", replay_template, auditor.get(f"/api/routes/{rid}/replay"), 200)
+    assert replayed["ok"] and replayed["divergence"] is None and replayed["state"]["open_tasks"]
+    replayed = check("get", replay_template, auditor.get(f"/api/routes/{rid}/replay?documents=1"), 200)
+    assert replayed["ok"] and replayed["documents"] == []
+    check("get", replay_template, teacher.get(f"/api/routes/{rid}/replay"), 403)
+    check("get", replay_template, auditor.get("/api/routes/999999/replay"), 404)
+    as_of_template = "/api/routes/{route_id}/as-of/{seq}"
+    first = check("get", as_of_template, auditor.get(f"/api/routes/{rid}/as-of/1"), 200)
+    assert first["ok"] and first["state"]["seq"] == 1 and [t["name"] for t in first["state"]["open_tasks"]] == [
+        "draft"]
+    assert [d["kind"] for d in first["state"]["documents"]] == ["prikaz_tutor"]
+    last = check("get", as_of_template, auditor.get(f"/api/routes/{rid}/as-of/{report['events']}"), 200)
+    assert [d["kind"] for d in last["state"]["documents"]] == ["prikaz_tutor", "karta"]
+    check("get", as_of_template, teacher.get(f"/api/routes/{rid}/as-of/1"), 403)
+    check("get", as_of_template, auditor.get("/api/routes/999999/as-of/1"), 404)
+    export_template = "/api/routes/{route_id}/export.{fmt}"
+    history = check("get", export_template, auditor.get(f"/api/routes/{rid}/export.json"), 200)
+    assert [e["seq"] for e in history["events"]] == list(range(1, report["events"] + 1))
+    assert history["events"][0]["prev_hash"] == "0" * 64 and history["chain_head"] == history["events"][-1]["hash"]
+    assert history["verification"]["ok"] and history["route"]["id"] == rid
+    table = check("get", export_template, auditor.get(f"/api/routes/{rid}/export.csv"), 200).decode("utf-8-sig")
+    assert table.splitlines()[0].startswith("seq,at,kind") and len(table.splitlines()) == report["events"] + 1
+    check("get", export_template, teacher.get(f"/api/routes/{rid}/export.json"), 403)
+    check("get", export_template, auditor.get(f"/api/routes/{rid}/export.xml"), 404)
+    check("get", export_template, auditor.get("/api/routes/999999/export.json"), 404)
+    certificate_template = "/api/routes/{route_id}/certificate.{fmt}"
+    r = auditor.get(f"/api/routes/{rid}/certificate.docx")
+    assert check("get", certificate_template, r, 200).startswith(b"PK") and r.mimetype == DOCX
+    check("get", certificate_template, teacher.get(f"/api/routes/{rid}/certificate.docx"), 403)
+    check("get", certificate_template, auditor.get(f"/api/routes/{rid}/certificate.txt"), 404)
+
+    # Admin interventions: a reason is required; reassigning and cancelling are the admin's.
+    other = check("post", "/api/routes", head.post("/api/routes", json={**body, "teacher_id": ids["teacher2"]}), 201)
+    draft = other["open_tasks"][0]["id"]
+    reassign = "/api/tasks/{task_id}/reassign"
+    moved = {"assignee_id": ids["tutor2"], "reason": "Тьютор в отпуске"}
+    check("post", reassign, admin.post(f"/api/tasks/{draft}/reassign", json={"assignee_id": ids["tutor2"]}), 422)
+    check("post", reassign, head.post(f"/api/tasks/{draft}/reassign", json=moved), 403)
+    check("post", reassign, admin.post("/api/tasks/nope/reassign", json=moved), 404)
+    assert check("post", reassign, admin.post(f"/api/tasks/{draft}/reassign", json=moved), 200) == {
+        "task_id": draft, "assignee_id": ids["tutor2"]}
+    card = "/api/routes/{route_id}/card"
+    fix = {"pointer": "/info/position", "value": "учитель физики и астрономии", "reason": "Опечатка"}
+    check("post", card, admin.post(f"/api/routes/{other['id']}/card", json={**fix, "reason": " "}), 422)
+    check("post", card, admin.post(f"/api/routes/{other['id']}/card", json={**fix, "pointer": "/nope/x"}), 422)
+    check("post", card, head.post(f"/api/routes/{other['id']}/card", json=fix), 403)
+    check("post", card, admin.post("/api/routes/999999/card", json=fix), 404)
+    check("post", card, admin.post(f"/api/routes/{other['id']}/card", json=[]), 400)
+    edited = check("post", card, admin.post(f"/api/routes/{other['id']}/card", json=fix), 200)
+    assert edited == {"route_id": other["id"], "pointer": fix["pointer"], "old": "учитель физики", "new": fix["value"]}
+    cancel = "/api/routes/{route_id}/cancel"
+    check("post", cancel, admin.post(f"/api/routes/{other['id']}/cancel", json={"reason": ""}), 422)
+    check("post", cancel, head.post(f"/api/routes/{other['id']}/cancel", json={"reason": "ошибка"}), 403)
+    check("post", cancel, admin.post("/api/routes/999999/cancel", json={"reason": "ошибка"}), 404)
+    done = check("post", cancel, admin.post(f"/api/routes/{other['id']}/cancel", json={"reason": "ошибка"}), 200)
+    assert done == {"route_id": other["id"], "status": "cancelled"}
+    check("post", cancel, admin.post(f"/api/routes/{other['id']}/cancel", json={"reason": "ошибка"}), 409)
+    check("post", reassign, admin.post(f"/api/tasks/{draft}/reassign", json=moved), 409)
+    replayed = check("get", replay_template, auditor.get(f"/api/routes/{other['id']}/replay"), 200)
+    assert replayed["ok"] and replayed["state"]["cancelled"] and replayed["state"]["open_tasks"] == []
+    kinds = [e["kind"] for e in check("get", export_template,
+                                      auditor.get(f"/api/routes/{other['id']}/export.json"), 200)["events"]]
+    assert kinds[-3:] == ["admin_reassigned", "admin_card_edited", "admin_cancelled"]
 
     # Personal tokens: issued, used, revoked.
     token = check("post", "/api/tokens", tutor.post("/api/tokens", json={"name": "скрипт"}), 201)
