@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -114,13 +116,13 @@ def verify_all(documents: bool) -> None:
     ctx = _ctx()
     with ctx.sessions() as s:
         total = s.scalar(sa.select(sa.func.count()).select_from(Route))
-    with click.progressbar(length=total, label="Проверка цепочек", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=total, label="Проверка цепочек", file=sys.stderr) as bar:
         failures = audit.verify_chains(ctx, progress=bar.update)
     if documents:
         with ctx.sessions() as s:
             ids = s.scalars(sa.select(Route.id).order_by(Route.id)).all()
         checked = {f.route_id for f in failures}
-        with click.progressbar(ids, label="Документы и подписи", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(ids, label="Документы и подписи", file=sys.stderr) as bar:
             for route_id in bar:
                 report = audit.verify_route(ctx, route_id)
                 if not report.ok and route_id not in checked:

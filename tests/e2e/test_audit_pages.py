@@ -53,7 +53,8 @@ def test_the_auditor_sees_the_route_intact_and_steps_through_it(people, new_rout
     waiting = _section(page, "open-tasks")
     assert "Подпись: методист" in waiting and "Подпись: педагог" in waiting
     assert "Методистова Ирина Львовна" in waiting and "Иванова Мария Петровна" in waiting
-    documents = _section(page, "documents-as-of")
+    assert "Карта ИОМ" not in _section(page, "documents-as-of")  # prepared by the next event
+    documents = _section(_html(auditor, f"/routes/{rid}/audit?as_of={draft + 1}"), "documents-as-of")
     assert "Карта ИОМ" in documents and "на подписи" in documents and "Методистова" not in documents
     assert 'id="activities"' in page  # the card as the tutor left it
     assert f"/routes/{rid}/audit/diagram.json?as_of={draft}" in page

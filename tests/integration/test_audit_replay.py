@@ -1,0 +1,238 @@
+"""Replay: a route re-executed from its events on the BPMN version it ran on gives the stored
+state; a changed BPMN file or a re-chained, altered submission is a divergence, not a crash or
+a silent pass. Runs on SQLite and PostgreSQL (`database_url`)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import sqlalchemy as sa
+
+from service.app import build_context
+from service.db.models import Route, Task, WorkflowSpec
+from service.domain.audit import GENESIS, chain_hash, event_fields
+from service.domain.errors import NotFound
+from service.services import audit
+from tests.e2e.conftest import FakeClock, ready_app
+from tests.integration.test_audit_tamper import EVENTS, ROUTES, _as_intruder, _drive, _engine, _events, _new_route
+
+SPECS = WorkflowSpec.__table__
+
+
+@pytest.fixture
+def app(database_url):
+    yield from ready_app(database_url, CLOCK=FakeClock())
+
+
+@pytest.fixture
+def rid(app) -> int:
+    route_id = _new_route(app)
+    _drive(app, route_id)
+    return route_id
+
+
+def _ctx(app):
+    return app.extensions["iom"]
+
+
+def _seq(app, rid, kind: str, task_name: str | None = None, nth: int = 0) -> int:
+    found = [e.seq for e in _events(app, rid) if e.kind == kind and (task_name is None or e.task_name == task_name)]
+    return found[nth]
+
+
+# ---- a clean route --------------------------------------------------------------------------------
+def test_a_clean_route_replays_to_its_stored_state(app, rid):
+    ctx = _ctx(app)
+    result = audit.replay(ctx, rid)
+    assert result["ok"] is True and result["divergence"] is None, result["divergence"]
+    assert result["chain"]["ok"] and result["chain"]["events"] == len(_events(app, rid))
+    state = result["state"]
+    with ctx.sessions() as s:
+        route = s.get(Route, rid)
+        stored_card, chain_head = route.card, route.chain_head
+        stored_tasks = sorted((t.name, t.assignee_id, t.id) for t in s.scalars(
+            sa.select(Task).where(Task.route_id == rid, Task.state == "ready")))
+    assert state["card"] == stored_card and state["card"]["revision"] >= 3
+    assert len(state["card"]["corrections"]) == 1
+    assert sorted((t["name"], t["assignee_id"], t["task_id"]) for t in state["open_tasks"]) == stored_tasks
+    assert [t["name"] for t in state["open_tasks"]] == ["implementation"] and state["finished"] is False
+    assert result["chain"]["head"] == chain_head and state["seq"] == len(_events(app, rid))
+
+
+def _document_event(app, rid, kind: str, doc_kind: str, version: int) -> int:
+    return next(e.seq for e in _events(app, rid) if e.kind == kind and e.data.get("kind") == doc_kind
+                and e.data.get("version") == version)
+
+
+def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
+    ctx, ids = _ctx(app), app.config["PEOPLE"]
+    # after the draft: its completion and the karta v1 it prepared
+    draft = max(_seq(app, rid, "task_completed", "draft"), _document_event(app, rid, "document_prepared", "karta", 1))
+    then = audit.as_of(ctx, rid, draft)
+    assert then["ok"] is True
+    state = then["state"]
+    assert state["seq"] == draft
+    assert [(t["name"], t["assignee_id"]) for t in state["open_tasks"]] == [
+        ("plan_signatures_methodist", ids["methodist"]), ("plan_signatures_teacher", ids["teacher1"])]
+    assert state["card"]["revision"] == 1 and state["card"]["corrections"] == []
+    docs = {(d["kind"], d["version"]): d for d in state["documents"]}
+    assert set(docs) == {("prikaz_tutor", 1), ("karta", 1)}  # karta v2, v3 and the correction came later
+    assert docs[("karta", 1)]["state"] == "awaiting_signatures" and docs[("karta", 1)]["signatures"] == []
+    assert docs[("karta", 1)]["issued_sha256"] is None
+    assert docs[("prikaz_tutor", 1)]["state"] == "issued"
+
+    returned = _seq(app, rid, "task_completed", "plan_signatures_teacher")  # the teacher's return
+    state = audit.as_of(ctx, rid, returned)["state"]
+    assert [t["name"] for t in state["open_tasks"]] == ["draft"]
+    karta = [d for d in state["documents"] if d["kind"] == "karta"]
+    assert [(d["version"], [s["action"] for s in d["signatures"]]) for d in karta] == [(1, ["sign"])]
+
+    issued = _document_event(app, rid, "document_issued", "karta", 2)  # the approved plan
+    state = audit.as_of(ctx, rid, issued)["state"]
+    assert [t["name"] for t in state["open_tasks"]] == ["implementation"]
+    karta = {d["version"]: d for d in state["documents"] if d["kind"] == "karta"}
+    assert set(karta) == {1, 2} and karta[1]["state"] == "superseded" and karta[2]["state"] == "issued"
+    assert [s["action"] for s in karta[2]["signatures"]] == ["sign", "sign", "agree", "approve"]
+
+    last = len(_events(app, rid))
+    assert audit.as_of(ctx, rid, last)["state"]["open_tasks"] == audit.replay(ctx, rid)["state"]["open_tasks"]
+    for outside in (0, last + 1):
+        with pytest.raises(NotFound):
+            audit.as_of(ctx, rid, outside)
+
+
+def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
+    ctx = _ctx(app)
+    events = _events(app, rid)
+    wrong = []
+    for k in range(1, len(events) + 1):
+        seen = {e.data["document_id"] for e in events[:k] if e.kind in ("document_prepared", "document_issued")}
+        issued = {e.data["document_id"] for e in events[:k] if e.kind == "document_issued"}
+        shown = {d["id"]: d["state"] == "issued" for d in audit.as_of(ctx, rid, k)["state"]["documents"]}
+        if set(shown) != seen or {i for i, is_issued in shown.items() if is_issued} != issued:
+            wrong.append(k)
+    assert wrong == []
+
+
+def test_every_document_re_renders_to_its_recorded_sha256(app, rid):
+    ctx = _ctx(app)
+    assert audit.rerender_documents(ctx, rid) == []
+    ctx.templates.clear()  # as after a restart: the templates come back from the database
+    assert audit.rerender_documents(ctx, rid) == []
+    fresh = build_context(app.config["DATABASE_URL"])
+    try:
+        assert audit.rerender_documents(fresh, rid) == []
+    finally:
+        fresh.sessions.kw["bind"].dispose()
+
+
+# ---- the BPMN changed after the route ran ------------------------------------------------------------
+def _no_return_path(text: str) -> str:
+    old = 'agreement["decision"] == "return"'
+    assert old in text
+    return text.replace(old, 'agreement["decision"] == "send_back"', 1)
+
+
+def _broken(text: str) -> str:
+    return text[: len(text) // 2]
+
+
+@pytest.mark.parametrize("change", [_no_return_path, _broken], ids=["condition-renamed", "truncated-xml"])
+def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(app, rid, change):
+    with _engine(app).connect() as conn:
+        spec_id, files = conn.execute(sa.select(SPECS.c.id, SPECS.c.files)).one()
+    name = next(n for n in files if n.endswith(".bpmn"))
+    changed = dict(files, **{name: change(files[name])})
+    _as_intruder(app, sa.update(SPECS).where(SPECS.c.id == spec_id).values(files=changed))  # the hash stays
+
+    ctx = _ctx(app)
+    ctx.engine._bundles.clear()  # a restart: the loaded spec is no longer cached
+    result = audit.replay(ctx, rid)
+    assert result["ok"] is False and result["chain"]["ok"] is True
+    divergence = result["divergence"]
+    assert divergence["where"] == "событие № 1"
+    if change is _no_return_path:
+        assert "файл схемы изменён" in divergence["found"]
+
+    fresh = build_context(app.config["DATABASE_URL"])  # the same from a new process
+    try:
+        assert audit.replay(fresh, rid)["divergence"] == divergence
+    finally:
+        fresh.sessions.kw["bind"].dispose()
+
+    ctx.engine._bundles.clear()
+    out = app.test_cli_runner().invoke(args=["replay", str(rid)])
+    assert out.exit_code == 1 and "событие № 1:" in out.output
+
+
+# ---- a submission changed and the chain rebuilt ------------------------------------------------------
+def _rechain(app, rid: int, seq: int, change) -> None:
+    """Alter event `seq`'s data with `change`, then recompute every hash from there on and the
+    route's chain head, so the chain itself verifies again."""
+    rows = _events(app, rid)
+    statements, prev = [], GENESIS
+    for e in rows:
+        data = copy.deepcopy(e.data)
+        if e.seq == seq:
+            change(data)
+        fields = event_fields(route_id=e.route_id, seq=e.seq, at=e.at, actor_id=e.actor_id,
+                              on_behalf_of_id=e.on_behalf_of_id, kind=e.kind, task_id=e.task_id,
+                              task_name=e.task_name, data=data)
+        digest = chain_hash(prev, fields)
+        if e.seq >= seq:
+            statements.append(sa.update(EVENTS).where(EVENTS.c.id == e.id)
+                              .values(data=data, prev_hash=prev, hash=digest))
+        prev = digest
+    statements.append(sa.update(ROUTES).where(ROUTES.c.id == rid).values(chain_head=prev))
+    _as_intruder(app, statements)
+
+
+def _set(path: list[str], value):
+    def change(data):
+        target = data
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return change
+
+
+@pytest.mark.parametrize("task, path, value, ready", [
+    ("agreement", ["submission", "decision"], "return", "draft"),
+    ("implementation", ["submission", "next"], "conclude", "final_results"),
+], ids=["agreement-accept-to-return", "implementation-correction-to-conclude"])
+def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path, value, ready):
+    seq = _seq(app, rid, "task_completed", task)
+    _rechain(app, rid, seq, _set(path, value))
+    assert audit.verify_route(_ctx(app), rid).ok  # the chain alone no longer tells
+
+    result = audit.replay(_ctx(app), rid)
+    assert result["ok"] is False and result["chain"]["ok"] is True
+    divergence = result["divergence"]
+    # the recorded next task is not what the BPMN makes ready: caught at the altered completion itself
+    assert divergence["where"] == f"событие № {seq}", divergence
+    assert ready in divergence["expected"]
+
+    out = app.test_cli_runner().invoke(args=["replay", str(rid)])
+    assert out.exit_code == 1 and f"событие № {seq}:" in out.output
+
+
+def test_a_rechained_changed_correction_diverges_from_the_stored_card(app, rid):
+    seq = _seq(app, rid, "task_completed", "correction")
+    _rechain(app, rid, seq, _set(["submission", "reason"], "Другая причина"))
+    assert audit.verify_route(_ctx(app), rid).ok
+    result = audit.replay(_ctx(app), rid)
+    assert result["ok"] is False
+    assert result["divergence"]["where"] == "состояние маршрута" and "карта" in result["divergence"]["found"]
+
+
+def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
+    seq = _seq(app, rid, "task_completed", "approval")
+    other = app.config["PEOPLE"]["head_sch"]
+    (event,) = [e for e in _events(app, rid) if e.seq == seq]
+    _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
+    _rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
+    assert audit.verify_route(_ctx(app), rid).ok
+    result = audit.replay(_ctx(app), rid)
+    assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
+    assert str(other) in result["divergence"]["found"]
