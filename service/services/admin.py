@@ -13,6 +13,7 @@ from service.domain.access import Actor, require_admin
 from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.services.context import ServiceContext
 from service.services.events import append_event
+from service.services.routes import load_task
 
 
 def _reason(reason: Any) -> str:
@@ -21,23 +22,24 @@ def _reason(reason: Any) -> str:
     return reason.strip()[:2000]
 
 
+def _lock_route(s, route_id: int) -> None:
+    """The route's write lock: bump its state version, so a concurrent completion conflicts."""
+    s.execute(sa.update(RouteState).where(RouteState.route_id == route_id).values(version=RouteState.version + 1))
+
+
 def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: Any, reason: Any) -> dict[str, Any]:
     """Give a waiting task to another active person."""
     require_admin(actor)
     why = _reason(reason)
     with ctx.uow() as uow:
         s = uow.session
-        task = s.get(Task, task_id)
-        if task is None:
-            raise NotFound("Задача не найдена")
+        task, _ = load_task(s, task_id)
         if task.state != "ready":
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
         person = s.get(User, assignee_id) if type(assignee_id) is int else None
         if person is None or not person.is_active:
             raise FormRejected([FieldProblem("/assignee_id", "Пользователь не найден или отключён")])
-        # the route's write lock: bump the state version so a concurrent completion conflicts
-        s.execute(sa.update(RouteState).where(RouteState.route_id == task.route_id)
-                  .values(version=RouteState.version + 1))
+        _lock_route(s, task.route_id)
         previous, task.assignee_id = task.assignee_id, person.id
         append_event(s, route_id=task.route_id, at=ctx.clock(), kind="admin_reassigned", actor_id=actor.user_id,
                      task_id=task.id, task_name=task.name,
@@ -57,7 +59,7 @@ def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) 
             raise NotFound("Маршрут не найден")
         if route.status != "active":
             raise TaskAlreadyDone("Маршрут уже не в работе")
-        s.execute(sa.update(RouteState).where(RouteState.route_id == route_id).values(version=RouteState.version + 1))
+        _lock_route(s, route_id)
         now = ctx.clock()
         open_tasks = s.scalars(sa.select(Task).where(Task.route_id == route_id, Task.state == "ready")).all()
         for task in open_tasks:
@@ -107,7 +109,7 @@ def edit_card(ctx: ServiceContext, actor: Actor, route_id: int, pointer: Any, va
             old = set_in_card(card, pointer, value)
         except (KeyError, IndexError, ValueError, TypeError):
             raise FormRejected([FieldProblem("/pointer", f"В карте нет поля {pointer}")]) from None
-        s.execute(sa.update(RouteState).where(RouteState.route_id == route_id).values(version=RouteState.version + 1))
+        _lock_route(s, route_id)
         route.card = card
         append_event(s, route_id=route_id, at=ctx.clock(), kind="admin_card_edited", actor_id=actor.user_id,
                      data={"pointer": pointer, "old": old, "new": value, "reason": why})
