@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
 from service.engine.serializer import WorkflowCodec
 from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
+from service.engine.workflow import QuickWorkflow
 from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
 
@@ -51,6 +53,10 @@ class Snapshot:
 
 
 CardLoader = Callable[[], dict[str, Any]]
+
+
+def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
 
 
 class WorkflowEngine:
@@ -92,9 +98,9 @@ class WorkflowEngine:
         bundle = self._bundle(spec_hash)
         box = CardBox(lambda: card)
         engine = self._script_engine(box, today)
-        workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
-        self._advance(workflow, bundle)
-        return self._snapshot(workflow, bundle, box, engine)
+        workflow = QuickWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
+        ready = self._advance(workflow, bundle)
+        return self._snapshot(workflow, bundle, box, engine, ready)
 
     def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
                  today: date, load_card: CardLoader) -> Snapshot:
@@ -107,12 +113,12 @@ class WorkflowEngine:
         task = self._ready_task(workflow, engine_task_id)
         task.data[task.task_spec.name] = copy.deepcopy(submission)
         self._guard(task.run)
-        self._advance(workflow, bundle)
-        return self._snapshot(workflow, bundle, box, engine)
+        ready = self._advance(workflow, bundle)
+        return self._snapshot(workflow, bundle, box, engine, ready)
 
     def ready(self, spec_hash: str, state: str) -> list[ReadyTask]:
         bundle = self._bundle(spec_hash)
-        return self._ready(self._codec.load(state, bundle), bundle)
+        return self._ready(_ready_human_tasks(self._codec.load(state, bundle)), bundle)
 
     def task_data(self, spec_hash: str, state: str, engine_task_id: str) -> dict[str, Any]:
         workflow = self._codec.load(state, self._bundle(spec_hash))
@@ -132,12 +138,15 @@ class WorkflowEngine:
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
         return task
 
-    def _advance(self, workflow: BpmnWorkflow, bundle: SpecBundle) -> None:
+    def _advance(self, workflow: BpmnWorkflow, bundle: SpecBundle) -> list:
+        """Run the engine to the next human tasks, fold loop rounds; returns the ready human tasks."""
         self._guard(workflow.do_engine_steps)
-        while self._guard(lambda: compact(workflow)):
-            pass
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        ready = _ready_human_tasks(workflow)
+        while self._guard(partial(compact, workflow, ready)):
+            ready = _ready_human_tasks(workflow)
+        for task in ready:
             self._clear_earlier_rounds(task.data, bundle.human_tasks[task.task_spec.name], bundle)
+        return ready
 
     @staticmethod
     def _clear_earlier_rounds(data: dict[str, Any], spec: HumanTaskSpec, bundle: SpecBundle) -> None:
@@ -158,18 +167,18 @@ class WorkflowEngine:
             raise StepFailed(f"Ошибка выполнения шага процесса: {exc}") from exc
 
     @staticmethod
-    def _ready(workflow: BpmnWorkflow, bundle: SpecBundle) -> list[ReadyTask]:
+    def _ready(tasks: list, bundle: SpecBundle) -> list[ReadyTask]:
         out = []
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in tasks:
             spec = bundle.human_tasks[task.task_spec.name]
             out.append(ReadyTask(str(task.id), spec.name, spec.title, spec.role, spec.form, spec.stage))
         return out
 
     def _snapshot(self, workflow: BpmnWorkflow, bundle: SpecBundle, box: CardBox,
-                  engine: RestrictedScriptEngine) -> Snapshot:
-        ready = self._ready(workflow, bundle)
-        if ready:
-            data = workflow.get_task_from_id(UUID(ready[0].engine_id)).data
+                  engine: RestrictedScriptEngine, tasks: list) -> Snapshot:
+        ready = self._ready(tasks, bundle)
+        if tasks:
+            data = tasks[0].data
         else:
             data = workflow.last_task.data if workflow.last_task is not None else {}
         return Snapshot(
@@ -191,9 +200,9 @@ class ReplaySession:
         self._bundle = engine._bundle(spec_hash)
         self.card = copy.deepcopy(card)
         box = CardBox(lambda: self.card)
-        self._workflow = BpmnWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
+        self._workflow = QuickWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
                                       script_engine=engine._script_engine(box, today))
-        engine._advance(self._workflow, self._bundle)
+        self._ready_tasks = engine._advance(self._workflow, self._bundle)
         self._take_card(box)
 
     def _take_card(self, box: CardBox) -> None:
@@ -201,7 +210,7 @@ class ReplaySession:
             self.card = box.card
 
     def ready(self) -> list[ReadyTask]:
-        return self._engine._ready(self._workflow, self._bundle)
+        return self._engine._ready(self._ready_tasks, self._bundle)
 
     @property
     def finished(self) -> bool:
@@ -209,7 +218,7 @@ class ReplaySession:
 
     def complete(self, name: str, submission: dict[str, Any], today: date) -> list[DocumentRequest]:
         """Complete the ready task named `name`; TaskAlreadyDone when no such task is ready."""
-        ready = [t for t in self._workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.name == name]
+        ready = [t for t in self._ready_tasks if t.task_spec.name == name]
         if len(ready) != 1:
             raise TaskAlreadyDone(f"задача {name} не ожидала выполнения")
         box = CardBox(lambda: self.card)
@@ -218,6 +227,6 @@ class ReplaySession:
         task = ready[0]
         task.data[name] = copy.deepcopy(submission)
         self._engine._guard(task.run)
-        self._engine._advance(self._workflow, self._bundle)
+        self._ready_tasks = self._engine._advance(self._workflow, self._bundle)
         self._take_card(box)
         return list(engine.environment.documents)

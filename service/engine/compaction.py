@@ -29,9 +29,10 @@ def _runs_alone_below(workflow: BpmnWorkflow, ancestor) -> bool:
     return True
 
 
-def compact(workflow: BpmnWorkflow) -> bool:
-    """Fold one completed loop round back onto its first pass; True if something was folded."""
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+def compact(workflow: BpmnWorkflow, ready: list) -> bool:
+    """Fold one completed loop round back onto its first pass; True if something was folded.
+    `ready` is the workflow's ready human tasks (`get_tasks(state=TaskState.READY, manual=True)`)."""
+    for task in ready:
         if task.workflow is not workflow:
             continue  # loops inside subprocesses are not folded
         earlier = _earlier_instance(task)

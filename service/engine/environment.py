@@ -3,7 +3,6 @@ tasks dispatched to the handler registry of service/tasks."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,6 +12,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from service.domain.errors import StepFailed, UnsafeExpression
+from service.domain.json_copy import copy_json
 from service.engine import expressions
 from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
@@ -60,7 +60,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         step = replace(self._context, params=params)
         try:
-            new_card = handler(self._card.card, copy.deepcopy(context), step)
+            new_card = handler(self._card.card, copy_json(context), step)
         except Exception as exc:  # any handler failure becomes a named error, its cause chained
             raise StepFailed(f"Шаг «{operation_name}» не выполнен: {type(exc).__name__}: {exc}") from exc
         if new_card is None:

@@ -12,11 +12,16 @@ from datetime import date
 from decimal import Decimal
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from service.engine.specs import SpecBundle
+from service.engine.workflow import QuickSubWorkflow, QuickWorkflow
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -34,6 +39,9 @@ class WorkflowCodec:
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = _SpecFreeWorkflowConverter
         registry = BpmnWorkflowSerializer.configure(config)
+        # the quick-walking classes read and write SpiffWorkflow's own type names: the blobs stay the same
+        _SpecFreeWorkflowConverter(QuickWorkflow, registry, "BpmnWorkflow")
+        BpmnSubWorkflowConverter(QuickSubWorkflow, registry, "BpmnSubWorkflow")
         registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
         registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
         self._serializer = BpmnWorkflowSerializer(registry)

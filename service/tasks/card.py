@@ -10,24 +10,20 @@ none mutates its input.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from service.domain.json_copy import copy_json
 from service.tasks import StepContext
 
 PLAN_SECTIONS = ("info", "period", "entry_diagnostics", "activities", "final_events")
 
 
-def _copy(card: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(card)
-
-
 def build_card(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Take the plan sections from the tutor's draft; activities get numbers and a status."""
-    card = _copy(card)
+    card = copy_json(card)
     draft = data["draft"]
     for section in PLAN_SECTIONS:
-        card[section] = copy.deepcopy(draft[section])
+        card[section] = copy_json(draft[section])
     for no, activity in enumerate(card["activities"], start=1):
         activity["no"] = no
         activity.setdefault("status", "запланировано")
@@ -37,14 +33,14 @@ def build_card(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> 
 
 def start_route(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Approval by the school head marks the start of the route."""
-    card = _copy(card)
+    card = copy_json(card)
     card["started_on"] = ctx.today.isoformat()
     return card
 
 
 def record_report(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """The teacher's report marks activities done or not done (with the reason)."""
-    card = _copy(card)
+    card = copy_json(card)
     by_no = {a["no"]: a for a in card.get("activities", [])}
     for report in data["activity_report"]["reports"]:
         activity = by_no[report["activity_no"]]
@@ -59,11 +55,11 @@ def record_report(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) 
 
 def apply_correction(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """A fully signed correction replaces an activity and enters the corrections table."""
-    card = _copy(card)
+    card = copy_json(card)
     correction = data["correction"]
     replaced = next(a for a in card["activities"] if a["no"] == correction["activity_no"])
     replaced["status"] = "заменено"
-    replacement = copy.deepcopy(correction["replacement"])
+    replacement = copy_json(correction["replacement"])
     replacement["no"] = len(card["activities"]) + 1
     replacement["status"] = "запланировано"
     card["activities"].append(replacement)
@@ -81,28 +77,28 @@ def apply_correction(card: dict[str, Any], data: dict[str, Any], ctx: StepContex
 
 
 def record_final_results(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    card = _copy(card)
+    card = copy_json(card)
     results = data["final_results"]
-    card["final_diagnostics"] = copy.deepcopy(results["final_diagnostics"])
-    card["final_events_done"] = copy.deepcopy(results["final_events"])
+    card["final_diagnostics"] = copy_json(results["final_diagnostics"])
+    card["final_events_done"] = copy_json(results["final_events"])
     return card
 
 
 def record_conclusions(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    card = _copy(card)
-    card["conclusions"] = copy.deepcopy(data["conclusions"])
+    card = copy_json(card)
+    card["conclusions"] = copy_json(data["conclusions"])
     return card
 
 
 def close_route(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    card = _copy(card)
+    card = copy_json(card)
     card["ended_on"] = ctx.today.isoformat()
     card["result"] = "completed"
     return card
 
 
 def prolong_route(card: dict[str, Any], data: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    card = _copy(card)
+    card = copy_json(card)
     card["ended_on"] = ctx.today.isoformat()
     card["result"] = "prolonged"
     return card
