@@ -7,10 +7,10 @@ Everything runs on one SQLite file in a temp dir, in one run (~1-2 min on 2 CPUs
 * A = replay_ms_50_corrections: a route driven through the service (`demo._do`: the assignee
   completes the task, signing where it signs) to approval, then through N correction rounds
   (implementation {"next": "correction"}, correction of the newest activity, three
-  signatures). Timed: `audit.replay(ctx, route_id)` (chain check, engine replay of every
+  signatures). Timed: `audit_replay.replay(ctx, route_id)` (chain check, engine replay of every
   completion on the route's BPMN version, comparison with the stored state; documents are not
   re-rendered). Median of --reps runs, gc.collect() before each. Target <= 200 ms.
-* C = rerender_over_render: `audit.rerender_documents(ctx, route_id)` (every version's content
+* C = rerender_over_render: `audit_replay.rerender_documents(ctx, route_id)` (every version's content
   and issued copy rendered again from its recorded data, SHA-256 compared) over the time the
   service's own renders of the same documents take. The denominator: while the route is driven,
   the `render` that `service.services.documents` calls (`_new_version`, `render_issued`) is
@@ -68,7 +68,7 @@ from service.db.models import Document, Event, Route  # noqa: E402
 from service.documents import render as render_module  # noqa: E402
 from service.domain.audit import GENESIS, chain_hash, event_fields  # noqa: E402
 from service.samples import VALID  # noqa: E402
-from service.services import accounts, audit, demo, deployments, documents, routes  # noqa: E402
+from service.services import accounts, audit, audit_replay, demo, deployments, documents, routes  # noqa: E402
 
 TARGET_REPLAY_MS, TARGET_RERENDER, TARGET_VERIFY = 200.0, 1.1, 2000.0
 APPROVAL = [
@@ -228,7 +228,7 @@ class Bench:
 def profile_replay(ctx, rid: int, top: int = 15) -> str:
     prof = cProfile.Profile()
     prof.enable()
-    audit.replay(ctx, rid)
+    audit_replay.replay(ctx, rid)
     prof.disable()
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(top)
@@ -260,9 +260,9 @@ def main() -> None:
             f"{len(first.calls)} renders in {time.perf_counter() - t0:.1f}s")
 
         # ---- A: replay ----
-        check = audit.replay(ctx, rid)
+        check = audit_replay.replay(ctx, rid)
         assert check["ok"], check["divergence"]
-        samples = [timed(lambda: audit.replay(ctx, rid)) for _ in range(args.reps)]
+        samples = [timed(lambda: audit_replay.replay(ctx, rid)) for _ in range(args.reps)]
         replay_ms = median_ms(samples)
         chain_ms = median_ms([timed(lambda: audit.verify_route(ctx, rid, documents=False)) for _ in range(args.reps)])
         print(f"A  replay of a route with {args.corrections} corrections ({n_events} events, "
@@ -271,7 +271,7 @@ def main() -> None:
               f"verify_route(documents=False) alone {chain_ms:.1f} ms", flush=True)
 
         # ---- C: re-render vs first render ----
-        assert audit.rerender_documents(ctx, rid) == [], "a re-rendered document differs"
+        assert audit_replay.rerender_documents(ctx, rid) == [], "a re-rendered document differs"
 
         def direct() -> None:
             for template, context in first.calls:
@@ -279,7 +279,7 @@ def main() -> None:
 
         rerender_s, direct_s = [], []
         for _ in range(3):
-            rerender_s.append(timed(lambda: audit.rerender_documents(ctx, rid)))
+            rerender_s.append(timed(lambda: audit_replay.rerender_documents(ctx, rid)))
             direct_s.append(timed(direct))
         rerender, direct_render = statistics.median(rerender_s), statistics.median(direct_s)
         ratio = rerender / direct_render

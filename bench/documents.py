@@ -155,12 +155,13 @@ def make_people() -> dict:
 
 def make_signatures(content_sha256: str) -> list[dict]:
     """Three rows through the service's own signature_rows (Signature rows stand-ins)."""
-    rows = [SimpleNamespace(role=role, signer_id=uid, action=action, sha256=content_sha256,
+    rows = [SimpleNamespace(role=role, signer_id=uid, signer_name=name, action=action, sha256=content_sha256,
                             signed_at=datetime(2025, 3, 1 + i, 9 + i, 15 * i, tzinfo=UTC))
-            for i, (role, uid, action) in enumerate([("methodist", 3, "sign"), ("cnppm_head", 5, "agree"),
-                                                     ("school_head", 4, "approve")])]
-    names = {3: "Кузнецов Андрей Николаевич", 5: "Попов Дмитрий Сергеевич", 4: "Соколова Елена Александровна"}
-    return signature_rows(rows, names)
+            for i, (role, uid, name, action) in enumerate([
+                ("methodist", 3, "Кузнецов Андрей Николаевич", "sign"),
+                ("cnppm_head", 5, "Попов Дмитрий Сергеевич", "agree"),
+                ("school_head", 4, "Соколова Елена Александровна", "approve")])]
+    return signature_rows(rows)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ card handler) of a correction round started at the implementation hub after N co
 (N = 1 and N = --corrections). Every repetition starts from the same state:
 
 * service: `service.services.routes.complete_task` on a real SQLite database in a temp dir
-  (load from DB, form validation, engine step with the project's spec-free codec and loop
-  compaction, persist state, task rows, event row, commit). The database file is copied
+  (load from DB, form validation, the signature check against the document awaiting
+  signatures, engine step with the project's spec-free codec and loop compaction, persist
+  state, task rows, signature and event rows, commit). The signer's password is checked
+  against a one-round PBKDF2 hash: the default KDF (scrypt, ~70 ms) is a deliberate fixed
+  cost, timed on its own as `password_check_ms`. The database file is copied
   before the step and copied back before each repetition (the pool is disposed around it).
 * raw: the stock `BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))`
   (the blob includes the spec, as raw Spiff does): deserialize, complete the task by name,
@@ -49,15 +52,16 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from werkzeug.security import check_password_hash, generate_password_hash  # noqa: E402
 
 from service.app import build_context  # noqa: E402
 from service.db import migrate  # noqa: E402
-from service.db.models import Route, RouteState, Task, WorkflowSpec  # noqa: E402
+from service.db.models import Route, RouteState, Task, User, WorkflowSpec  # noqa: E402
 from service.domain.access import WORKFLOW_ROLES  # noqa: E402
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine  # noqa: E402
 from service.engine.specs import build_bundle  # noqa: E402
 from service.samples import VALID  # noqa: E402
-from service.services import accounts, demo, deployments, routes  # noqa: E402
+from service.services import accounts, demo, deployments, documents, routes, views  # noqa: E402
 from service.tasks import StepContext, default_handlers  # noqa: E402
 
 MEASURED = "correction_signatures_teacher"
@@ -98,12 +102,33 @@ class ServiceBench:
         self.bind = self.ctx.sessions.kw["bind"]
         migrate.upgrade(self.bind)
         deployments.deploy(self.ctx, deployments.read_workflow_files())
+        documents.deploy_templates(self.ctx, documents.read_template_files())
         self.ids = demo.setup_people(self.ctx)
+        self.stock_password_hash = self._cheap_password_hashes()
         self._actors: dict[int, object] = {}
         head = accounts.load_actor(self.ctx, self.ids["head_cnppm"])
         self.route_id = routes.create_route(
             self.ctx, head, routes.NewRoute(self.ids["teacher1"], self.ids["tutor1"], self.ids["methodist"]))
         self.corrections = 0
+
+    def _cheap_password_hashes(self) -> str:
+        """The signing step checks the signer's password with werkzeug's default KDF (scrypt), a
+        deliberately slow, fixed cost unrelated to the workflow; the bench users get a one-round
+        PBKDF2 hash instead, and the KDF is timed on its own (`password_check_ms`)."""
+        with self.ctx.uow() as uow:
+            stock = uow.session.scalar(sa.select(User.password_hash).limit(1))
+            uow.session.execute(sa.update(User).values(
+                password_hash=generate_password_hash(demo.PASSWORD, method="pbkdf2:sha256:1")))
+            uow.commit()
+        return stock
+
+    def password_check_ms(self, reps: int) -> float:
+        samples = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            check_password_hash(self.stock_password_hash, demo.PASSWORD)
+            samples.append(time.perf_counter() - t0)
+        return median_ms(samples)
 
     def actor(self, user_id: int):
         if user_id not in self._actors:
@@ -128,9 +153,13 @@ class ServiceBench:
         n = len(dct.get("tasks", {})) + sum(len(sp.get("tasks", {})) for sp in dct.get("subprocesses", {}).values())
         return len(state), n
 
-    def do(self, name: str, data: dict) -> dict:
-        task_id, assignee = self.ready(name)
-        return routes.complete_task(self.ctx, self.actor(assignee), task_id, copy.deepcopy(data))
+    def do(self, name: str, data: dict) -> None:
+        demo._do(self.ctx, self.route_id, name, data)  # as the assignee, signing where the task signs
+
+    def signature(self, actor, task_id: str) -> dict:
+        """What the signer sends: the demo password and the hash of the document shown."""
+        shown = views.task_view(self.ctx, actor, task_id)["signs"]["document"]
+        return {"password": demo.PASSWORD, "document_sha256": shown["content_sha256"]}
 
     def approve(self) -> None:
         for name, data in APPROVAL:
@@ -183,10 +212,10 @@ class ServiceBench:
             self.restore()
             task_id, assignee = self.ready(MEASURED)  # also re-opens a pooled connection (untimed)
             actor = self.actor(assignee)
-            data = copy.deepcopy(submission)
+            data, signature = copy.deepcopy(submission), self.signature(actor, task_id)
             gc.collect()
             t0 = time.perf_counter()
-            routes.complete_task(self.ctx, actor, task_id, data)
+            routes.complete_task(self.ctx, actor, task_id, data, signature)
             full.append(time.perf_counter() - t0)
         # the engine call alone (load state, complete, compaction, dump) on the same state
         self.restore()
@@ -215,9 +244,10 @@ class ServiceBench:
         self.restore()
         task_id, assignee = self.ready(MEASURED)
         actor = self.actor(assignee)
+        signature = self.signature(actor, task_id)
         prof = cProfile.Profile()
         prof.enable()
-        routes.complete_task(self.ctx, actor, task_id, copy.deepcopy(VALID["sign"]))
+        routes.complete_task(self.ctx, actor, task_id, copy.deepcopy(VALID["sign"]), signature)
         prof.disable()
         self.restore()
         self.finish_round()
@@ -323,7 +353,7 @@ def tree_depth(wf: BpmnWorkflow) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corrections", type=int, default=300, help="the far position (default 300)")
-    ap.add_argument("--mid", type=int, default=100, help="an extra position both sides are measured at")
+    ap.add_argument("--mid", type=int, default=50, help="an extra position both sides are measured at")
     ap.add_argument("--reps", type=int, default=30, help="repetitions per figure (default 30)")
     ap.add_argument("--profile", action="store_true", help="cProfile one service step even if R <= 3")
     args = ap.parse_args()
@@ -346,6 +376,8 @@ def main() -> None:
             svc_ms[n], eng_ms[n] = svc.measure(reps)  # the measured round becomes correction n + 1
             print(f"service  N={n:<4} complete_task {svc_ms[n]:8.2f} ms   engine.complete alone {eng_ms[n]:6.2f} ms   "
                   f"state {size / 1024:7.1f} KiB (no spec), {ntasks} engine tasks at the hub", flush=True)
+        kdf_ms = svc.password_check_ms(min(reps, 10))
+        print(f"service  password check (werkzeug default KDF, not in the figures above) {kdf_ms:.1f} ms", flush=True)
         log(f"[service] done in {time.perf_counter() - t0:.1f}s")
 
         # --- raw ---
@@ -397,6 +429,7 @@ def main() -> None:
         "ratio_300_over_1": round(growth, 2),
         "engine_ms_at_1": round(eng_ms[1], 2),
         "engine_ms_at_300": round(eng_ms[far], 2),
+        "password_check_ms": round(kdf_ms, 1),
     }
     if mid not in (1, far):
         result[f"step_ms_at_{mid}"] = round(svc_ms[mid], 2)

@@ -142,14 +142,14 @@ def verify_all(documents: bool) -> None:
 @click.option("--documents", is_flag=True, help="Также заново отрисовать документы и сравнить SHA-256.")
 def replay(route_id: int, documents: bool) -> None:
     """Re-execute a route from its events; exit 1 on the first divergence."""
-    from service.services import audit
+    from service.services import audit_replay
 
     try:
-        result = audit.replay(_ctx(), route_id)
-        findings = [f.as_dict() for f in audit.rerender_documents(_ctx(), route_id)] if documents else []
+        result = audit_replay.replay(_ctx(), route_id, documents=documents)
     except RouteError as exc:
         _fail(exc)
-    problems = ([result["divergence"]] if result["divergence"] else []) + findings
+    problems = ([result["divergence"]] if result["divergence"] else [])
+    problems += [f for f in result.get("documents", []) if f != result["divergence"]]
     for p in problems:
         click.echo(f"{p['where']}: ожидалось {p['expected']}, найдено {p['found']}")
     if problems:

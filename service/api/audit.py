@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from service.api.util import actor, ctx
-from service.services import audit, audit_export
+from service.services import audit, audit_export, audit_replay
 
 bp = Blueprint("audit", __name__, url_prefix="/api/routes")
 
@@ -28,19 +28,14 @@ def replay(route_id: int):
     """Re-execute the route from its events on its BPMN version; `?documents=1` also re-renders
     every document version and compares the SHA-256."""
     _auditor()
-    result = audit.replay(ctx(), route_id)
-    if request.args.get("documents") == "1":
-        findings = audit.rerender_documents(ctx(), route_id)
-        result["documents"] = [f.as_dict() for f in findings]
-        result["ok"] = result["ok"] and not findings
-    return jsonify(result)
+    return jsonify(audit_replay.replay(ctx(), route_id, documents=request.args.get("documents") == "1"))
 
 
 @bp.get("/<int:route_id>/as-of/<int:seq>")
 def as_of(route_id: int, seq: int):
     """The route as it stood after event `seq`."""
     _auditor()
-    return jsonify(audit.as_of(ctx(), route_id, seq))
+    return jsonify(audit_replay.as_of(ctx(), route_id, seq))
 
 
 @bp.get("/<int:route_id>/export.<fmt>")

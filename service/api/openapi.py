@@ -384,7 +384,8 @@ def _audit_schemas() -> dict[str, Schema]:
     return {
         "Finding": _obj({
             "where": {"type": "string", "description": "Где: «событие № 7», «документ 12 (karta, версия 2)», "
-                                                      "«подпись 5», «состояние маршрута»"},
+                                                      "«событие № 9: документ 12 (karta, версия 2)», «подпись 5», "
+                                                      "«состояние маршрута»"},
             "expected": {"type": "string", "description": f"Что ожидалось (хеши — {short_hash})"},
             "found": {"type": "string", "description": "Что найдено"},
         }, description="Расхождение, найденное проверкой или повтором"),
@@ -412,7 +413,8 @@ def _audit_schemas() -> dict[str, Schema]:
             **result,
             "state": {**_ref("ReplayState"), "description": "Нет, если цепочка разорвана или повтор разошёлся"},
             "documents": {"type": "array", "items": _ref("Finding"),
-                          "description": "Только с documents=1: расхождения при повторной отрисовке документов"},
+                          "description": "Только с documents=1: расхождения при повторной отрисовке документов "
+                                         "(по порядку событий); первое из них и расхождений повтора — divergence"},
         }, ["ok", "divergence", "chain"], "Повтор маршрута по его событиям на записанной версии схемы"),
         "AsOfResult": _obj({
             **result,

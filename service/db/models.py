@@ -234,6 +234,7 @@ class Signature(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id"), index=True)
     signer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(sa.String(300), server_default="")  # as at signing
     role: Mapped[str] = mapped_column(sa.String(32))
     action: Mapped[str] = mapped_column(sa.String(16))  # sign | agree | approve | acknowledge
     task_id: Mapped[str | None] = mapped_column(sa.String(36))

@@ -108,8 +108,8 @@ def build_context(*, kind: str, title: str, version: int, on: date, route: dict[
     return _dates(context)
 
 
-def signature_rows(signatures, names: dict[int, str]) -> list[dict[str, str]]:
-    """The signature sheet: role, name, what was done, when, and the hash that was signed."""
-    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": names.get(s.signer_id, ""),
+def signature_rows(signatures) -> list[dict[str, str]]:
+    """The signature sheet: role, name (as at signing), what was done, when, and the hash that was signed."""
+    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": s.signer_name,
              "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at), "sha256": s.sha256}
             for s in signatures]

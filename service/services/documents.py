@@ -152,10 +152,8 @@ def signatures_of(session, doc: Document) -> list[Signature]:
 def render_issued(ctx: ServiceContext, session, doc: Document) -> bytes:
     """The issued copy: the signed content plus its signature sheet (re-renderable from the rows)."""
     signatures = signatures_of(session, doc)
-    names = dict(session.execute(sa.select(User.id, User.full_name)
-                                 .where(User.id.in_([s.signer_id for s in signatures]))).all()) if signatures else {}
     template = _template(ctx, session, session.get(DocTemplate, doc.template_id))
-    return render(template, {**doc.data, "signatures": signature_rows(signatures, names),
+    return render(template, {**doc.data, "signatures": signature_rows(signatures),
                              "content_sha256": doc.content_sha256 if signatures else ""})
 
 
@@ -223,14 +221,16 @@ def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, client: Cli
 
 def add_signature(session, doc: Document, actor, task, role: str, action: str, now: datetime,
                   client: Client) -> Signature:
-    row = Signature(document_id=doc.id, signer_id=actor.user_id, role=role, action=action, task_id=task.id,
-                    sha256=doc.content_sha256, signed_at=now, ip=client.ip[:64], user_agent=client.user_agent[:400])
+    row = Signature(document_id=doc.id, signer_id=actor.user_id, signer_name=actor.full_name, role=role,
+                    action=action, task_id=task.id, sha256=doc.content_sha256, signed_at=now, ip=client.ip[:64],
+                    user_agent=client.user_agent[:400])
     session.add(row)
     session.flush()
     append_event(session, route_id=task.route_id, at=now, kind="document_signed", actor_id=actor.user_id,
                  task_id=task.id, task_name=task.name,
                  data={"document_id": doc.id, "kind": doc.kind, "version": doc.version, "sha256": row.sha256,
-                       "action": action, "role": role, "ip": row.ip, "user_agent": row.user_agent})
+                       "action": action, "role": role, "signer_name": row.signer_name, "ip": row.ip,
+                       "user_agent": row.user_agent})
     return row
 
 
@@ -239,15 +239,13 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
     """A document version with its signatures; a signature counts only for the exact bytes stored."""
     actual = sha256(doc.content) if check_bytes else doc.content_sha256
     signatures = signatures_of(session, doc)
-    names = dict(session.execute(sa.select(User.id, User.full_name)
-                                 .where(User.id.in_([s.signer_id for s in signatures]))).all()) if signatures else {}
     return {
         "id": doc.id, "route_id": doc.route_id, "kind": doc.kind, "title": KINDS[doc.kind], "version": doc.version,
         "state": doc.state, "template_sha256": session.get(DocTemplate, doc.template_id).sha256,
         "content_sha256": doc.content_sha256, "content_intact": actual == doc.content_sha256,
         "issued_sha256": doc.issued_sha256, "created_at": doc.created_at.isoformat(),
         "issued_at": doc.issued_at.isoformat() if doc.issued_at else None,
-        "signatures": [{"signer": {"id": s.signer_id, "name": names.get(s.signer_id)}, "role": s.role,
+        "signatures": [{"signer": {"id": s.signer_id, "name": s.signer_name}, "role": s.role,
                         "action": s.action, "signed_at": s.signed_at.isoformat(), "sha256": s.sha256,
                         "valid": s.sha256 == actual} for s in signatures],
         "files": {"content_docx": f"/api/documents/{doc.id}/content.docx",

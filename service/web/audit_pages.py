@@ -13,7 +13,7 @@ from service.documents.context import ACTIONS
 from service.documents.contract import KINDS
 from service.domain.access import ROLE_TITLES
 from service.domain.errors import NotFound
-from service.services import audit, views
+from service.services import audit, audit_replay, views
 from service.web.blueprint import bp, ctx, login_required, me
 from service.web.route_page import EVENT_TITLES
 
@@ -92,13 +92,13 @@ def route_audit(route_id: int):
     view = views.route_view(ctx(), me(), route_id)
     events = views.route_events(ctx(), me(), route_id)
     seq = _selected(events)
-    as_of = audit.as_of(ctx(), route_id, seq)
+    as_of = audit_replay.as_of(ctx(), route_id, seq)
     state = as_of.get("state") or {}
     for e in events:
         e["what"] = _what(e)
     return render_template(
         "web/audit.html", route=view, events=events, seq=seq, last=events[-1]["seq"],
-        report=audit.verify_route(ctx(), route_id).as_dict(), replayed=audit.replay(ctx(), route_id),
+        report=audit.verify_route(ctx(), route_id).as_dict(), replayed=audit_replay.replay(ctx(), route_id),
         as_of=as_of, state=state, open_tasks=_open_tasks(state), documents=state.get("documents", []),
         document_states=DOCUMENT_STATES, action_titles=ACTIONS, role_titles=ROLE_TITLES, active="routes")
 

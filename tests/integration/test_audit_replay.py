@@ -10,14 +10,17 @@ import pytest
 import sqlalchemy as sa
 
 from service.app import build_context
-from service.db.models import Route, Task, WorkflowSpec
+from service.db.models import Document, Route, Task, User, WorkflowSpec
 from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotFound
-from service.services import audit
+from service.services import audit, audit_replay
+from service.services.documents import describe
 from tests.e2e.conftest import FakeClock, ready_app
 from tests.integration.test_audit_tamper import EVENTS, ROUTES, _as_intruder, _drive, _engine, _events, _new_route
 
 SPECS = WorkflowSpec.__table__
+DOCUMENTS = Document.__table__
+USERS = User.__table__
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def _seq(app, rid, kind: str, task_name: str | None = None, nth: int = 0) -> int
 # ---- a clean route --------------------------------------------------------------------------------
 def test_a_clean_route_replays_to_its_stored_state(app, rid):
     ctx = _ctx(app)
-    result = audit.replay(ctx, rid)
+    result = audit_replay.replay(ctx, rid)
     assert result["ok"] is True and result["divergence"] is None, result["divergence"]
     assert result["chain"]["ok"] and result["chain"]["events"] == len(_events(app, rid))
     state = result["state"]
@@ -69,7 +72,7 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
     ctx, ids = _ctx(app), app.config["PEOPLE"]
     # after the draft: its completion and the karta v1 it prepared
     draft = max(_seq(app, rid, "task_completed", "draft"), _document_event(app, rid, "document_prepared", "karta", 1))
-    then = audit.as_of(ctx, rid, draft)
+    then = audit_replay.as_of(ctx, rid, draft)
     assert then["ok"] is True
     state = then["state"]
     assert state["seq"] == draft
@@ -83,23 +86,24 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
     assert docs[("prikaz_tutor", 1)]["state"] == "issued"
 
     returned = _seq(app, rid, "task_completed", "plan_signatures_teacher")  # the teacher's return
-    state = audit.as_of(ctx, rid, returned)["state"]
+    state = audit_replay.as_of(ctx, rid, returned)["state"]
     assert [t["name"] for t in state["open_tasks"]] == ["draft"]
     karta = [d for d in state["documents"] if d["kind"] == "karta"]
     assert [(d["version"], [s["action"] for s in d["signatures"]]) for d in karta] == [(1, ["sign"])]
 
     issued = _document_event(app, rid, "document_issued", "karta", 2)  # the approved plan
-    state = audit.as_of(ctx, rid, issued)["state"]
+    state = audit_replay.as_of(ctx, rid, issued)["state"]
     assert [t["name"] for t in state["open_tasks"]] == ["implementation"]
     karta = {d["version"]: d for d in state["documents"] if d["kind"] == "karta"}
     assert set(karta) == {1, 2} and karta[1]["state"] == "superseded" and karta[2]["state"] == "issued"
     assert [s["action"] for s in karta[2]["signatures"]] == ["sign", "sign", "agree", "approve"]
 
     last = len(_events(app, rid))
-    assert audit.as_of(ctx, rid, last)["state"]["open_tasks"] == audit.replay(ctx, rid)["state"]["open_tasks"]
+    replayed = audit_replay.replay(ctx, rid)["state"]["open_tasks"]
+    assert audit_replay.as_of(ctx, rid, last)["state"]["open_tasks"] == replayed
     for outside in (0, last + 1):
         with pytest.raises(NotFound):
-            audit.as_of(ctx, rid, outside)
+            audit_replay.as_of(ctx, rid, outside)
 
 
 def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
@@ -109,7 +113,7 @@ def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
     for k in range(1, len(events) + 1):
         seen = {e.data["document_id"] for e in events[:k] if e.kind in ("document_prepared", "document_issued")}
         issued = {e.data["document_id"] for e in events[:k] if e.kind == "document_issued"}
-        shown = {d["id"]: d["state"] == "issued" for d in audit.as_of(ctx, rid, k)["state"]["documents"]}
+        shown = {d["id"]: d["state"] == "issued" for d in audit_replay.as_of(ctx, rid, k)["state"]["documents"]}
         if set(shown) != seen or {i for i, is_issued in shown.items() if is_issued} != issued:
             wrong.append(k)
     assert wrong == []
@@ -117,14 +121,63 @@ def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
 
 def test_every_document_re_renders_to_its_recorded_sha256(app, rid):
     ctx = _ctx(app)
-    assert audit.rerender_documents(ctx, rid) == []
+    assert audit_replay.rerender_documents(ctx, rid) == []
     ctx.templates.clear()  # as after a restart: the templates come back from the database
-    assert audit.rerender_documents(ctx, rid) == []
+    assert audit_replay.rerender_documents(ctx, rid) == []
     fresh = build_context(app.config["DATABASE_URL"])
     try:
-        assert audit.rerender_documents(fresh, rid) == []
+        assert audit_replay.rerender_documents(fresh, rid) == []
     finally:
         fresh.sessions.kw["bind"].dispose()
+
+
+def test_a_signer_who_changes_their_name_later_leaves_their_signed_documents_as_they_were(app, rid):
+    """The signature sheet shows the name the person signed with, so a later change of name (a
+    marriage, say) neither alters the issued copies nor makes them fail to re-render."""
+    methodist = app.config["PEOPLE"]["methodist"]
+    ctx = _ctx(app)
+    with ctx.sessions() as s:
+        signed_as = s.get(User, methodist).full_name
+    with _engine(app).begin() as conn:
+        conn.execute(sa.update(USERS).where(USERS.c.id == methodist).values(full_name="Новая Фамилия Методиста"))
+    assert audit_replay.rerender_documents(ctx, rid) == []
+    assert audit_replay.replay(ctx, rid, documents=True)["ok"] is True
+    assert audit.verify_route(ctx, rid).ok
+    with ctx.sessions() as s:
+        karta = s.scalar(sa.select(Document).where(Document.route_id == rid, Document.kind == "karta",
+                                                   Document.issued_sha256.is_not(None)).order_by(Document.id))
+        names = {sig["signer"]["name"] for sig in describe(s, karta)["signatures"]
+                 if sig["signer"]["id"] == methodist}
+    assert names == {signed_as}
+
+
+def test_a_documents_recorded_data_changed_diverges_at_the_event_that_recorded_it(app, rid):
+    """An intruder edits what a document was rendered from (its bytes and row hashes untouched,
+    so the record still looks consistent): re-rendering names the event that recorded its hash,
+    the engine replay alone passes, and the replay with documents reports it as the divergence."""
+    ctx = _ctx(app)
+    with ctx.sessions() as s:
+        doc = s.scalar(sa.select(Document).where(Document.route_id == rid, Document.kind == "korrektirovka"))
+        doc_id, data = doc.id, copy.deepcopy(doc.data)
+    (recorded,) = [e for e in _events(app, rid) if e.kind == "document_prepared" and e.data["document_id"] == doc_id]
+    (issued,) = [e for e in _events(app, rid) if e.kind == "document_issued" and e.data["document_id"] == doc_id]
+    data["correction"]["reason"] = "Причина, которой не было"
+    _as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc_id).values(data=data))
+
+    findings = audit_replay.rerender_documents(ctx, rid)
+    assert [f.where for f in findings] == [f"событие № {recorded.seq}: документ {doc_id} (korrektirovka, версия 1)",
+                                           f"событие № {issued.seq}: документ {doc_id} (korrektirovka, версия 1)"]
+    assert "повторная отрисовка даёт" in findings[0].found
+    assert audit_replay.replay(ctx, rid)["ok"] is True  # the engine replay does not read documents
+    result = audit_replay.replay(ctx, rid, documents=True)
+    assert result["ok"] is False and result["divergence"] == findings[0].as_dict()
+
+    from tests.e2e.conftest import Person
+
+    body = Person(app, "auditor").get(f"/api/routes/{rid}/replay?documents=1").get_json()
+    assert body["ok"] is False and body["divergence"]["where"].startswith(f"событие № {recorded.seq}:")
+    out = app.test_cli_runner().invoke(args=["replay", str(rid), "--documents"])
+    assert out.exit_code == 1 and f"событие № {recorded.seq}: документ {doc_id}" in out.output
 
 
 # ---- the BPMN changed after the route ran ------------------------------------------------------------
@@ -148,7 +201,7 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
 
     ctx = _ctx(app)
     ctx.engine._bundles.clear()  # a restart: the loaded spec is no longer cached
-    result = audit.replay(ctx, rid)
+    result = audit_replay.replay(ctx, rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     divergence = result["divergence"]
     assert divergence["where"] == "событие № 1"
@@ -157,7 +210,7 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
 
     fresh = build_context(app.config["DATABASE_URL"])  # the same from a new process
     try:
-        assert audit.replay(fresh, rid)["divergence"] == divergence
+        assert audit_replay.replay(fresh, rid)["divergence"] == divergence
     finally:
         fresh.sessions.kw["bind"].dispose()
 
@@ -206,7 +259,7 @@ def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path
     _rechain(app, rid, seq, _set(path, value))
     assert audit.verify_route(_ctx(app), rid).ok  # the chain alone no longer tells
 
-    result = audit.replay(_ctx(app), rid)
+    result = audit_replay.replay(_ctx(app), rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     divergence = result["divergence"]
     # the recorded next task is not what the BPMN makes ready: caught at the altered completion itself
@@ -221,7 +274,7 @@ def test_a_rechained_changed_correction_diverges_from_the_stored_card(app, rid):
     seq = _seq(app, rid, "task_completed", "correction")
     _rechain(app, rid, seq, _set(["submission", "reason"], "Другая причина"))
     assert audit.verify_route(_ctx(app), rid).ok
-    result = audit.replay(_ctx(app), rid)
+    result = audit_replay.replay(_ctx(app), rid)
     assert result["ok"] is False
     assert result["divergence"]["where"] == "состояние маршрута" and "карта" in result["divergence"]["found"]
 
@@ -233,6 +286,6 @@ def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
     _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
     _rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
     assert audit.verify_route(_ctx(app), rid).ok
-    result = audit.replay(_ctx(app), rid)
+    result = audit_replay.replay(_ctx(app), rid)
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
     assert str(other) in result["divergence"]["found"]

@@ -195,6 +195,15 @@ def test_a_changed_signature_row_is_found(app, rid):
     assert _wheres(report) == [f"подпись {sig.id} (документ {sig.document_id})"]
 
 
+def test_a_signature_row_with_another_signers_name_is_found(app, rid):
+    with _engine(app).connect() as conn:
+        sig = conn.execute(sa.select(SIGNATURES).join(DOCUMENTS, DOCUMENTS.c.id == SIGNATURES.c.document_id)
+                           .where(DOCUMENTS.c.route_id == rid, SIGNATURES.c.action == "agree")).one()
+    _as_intruder(app, sa.update(SIGNATURES).where(SIGNATURES.c.id == sig.id).values(signer_name="Кто-то другой"))
+    report = _verify(app, rid)
+    assert not report.ok and _wheres(report) == [f"подпись {sig.id} (документ {sig.document_id})"]
+
+
 def test_a_deleted_signature_row_is_found_at_its_event(app, rid):
     with _engine(app).connect() as conn:
         sig = conn.execute(sa.select(SIGNATURES).join(DOCUMENTS, DOCUMENTS.c.id == SIGNATURES.c.document_id)

@@ -1,0 +1,235 @@
+"""Replay: re-execute a route from its events alone on the BPMN version it ran on, re-render its
+documents from their recorded data and template versions, and show the route as of any event.
+Each check names the first divergence: the event, what was expected, what was found."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
+from service.domain.errors import NotFound, RouteError
+from service.engine.adapter import ReplaySession
+from service.services.audit import Finding, Report, check_chain
+from service.services.context import ServiceContext
+
+DOCUMENT_EVENTS = ("document_prepared", "document_issued")
+
+
+class Divergence(RouteError):
+    status = 409
+
+    def __init__(self, finding: Finding):
+        super().__init__(f"{finding.where}: ожидалось {finding.expected}, найдено {finding.found}")
+        self.finding = finding
+
+    @classmethod
+    def at(cls, seq: int, expected: str, found: str) -> Divergence:
+        return cls(Finding(f"событие № {seq}", expected, found, seq))
+
+
+def _spec_for(ctx: ServiceContext, s, spec_hash: str) -> str:
+    spec = s.scalar(sa.select(WorkflowSpec).where(WorkflowSpec.content_hash == spec_hash))
+    if spec is None:
+        raise Divergence.at(1, f"схема {spec_hash[:12]}…", "такой версии схемы нет")
+    files = {name: text.encode("utf-8") for name, text in spec.files.items()}
+    if not ctx.engine.is_loaded(spec_hash):
+        try:
+            loaded = ctx.engine.deploy(files)
+        except RouteError as exc:
+            raise Divergence.at(1, f"схема {spec_hash[:12]}…", exc.message) from None
+        if loaded != spec_hash:
+            raise Divergence.at(1, f"схема с хешем {spec_hash[:12]}…", f"файл схемы изменён (его хеш {loaded[:12]}…)")
+    return spec_hash
+
+
+def replay(ctx: ServiceContext, route_id: int, upto: int | None = None, *, documents: bool = False) -> dict[str, Any]:
+    """Re-execute the route from its events alone; report the first divergence, or the state
+    after event `upto` (the whole history when None) compared with the stored state. With
+    `documents`, every document version is rendered again too (`rerender_documents`), and the
+    first divergence is the earliest of both."""
+    with ctx.uow() as uow:
+        s = uow.session
+        route = s.get(Route, route_id)
+        if route is None:
+            raise NotFound("Маршрут не найден")
+        events = s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq)).all()
+        report = Report(route_id)
+        check_chain(events, route.chain_head, report)
+        if not report.ok:
+            return {"ok": False, "divergence": report.findings[0].as_dict(), "chain": report.as_dict()}
+        result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
+        found: list[Finding] = []
+        try:
+            result["state"] = _replay_events(ctx, s, events, upto)
+        except Divergence as exc:
+            found.append(exc.finding)
+        if "state" in result and upto is None:
+            found.extend(f for f in [_compare_with_stored(s, route, result["state"])] if f)
+    if documents:
+        rendered = rerender_documents(ctx, route_id)
+        result["documents"] = [f.as_dict() for f in rendered]
+        found.extend(rendered)
+    if found:
+        first = min(found, key=lambda f: f.seq if f.seq is not None else len(events) + 1)
+        result.update(ok=False, divergence=first.as_dict())
+    return result
+
+
+def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> dict[str, Any]:
+    created = events[0]
+    if created.kind != "route_created" or "card" not in created.data:
+        raise Divergence.at(1, "событие route_created с исходной картой", created.kind)
+    spec_hash = _spec_for(ctx, s, created.data["spec"])
+    session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date())
+    open_tasks = {t["id"]: t for t in created.data.get("opened", [])}
+    last, cancelled = created, False
+    for e in events[1:]:
+        if upto is not None and e.seq > upto:
+            break
+        last = e
+        if e.kind == "admin_reassigned":
+            if e.task_id not in open_tasks:
+                raise Divergence.at(e.seq, f"открытая задача {e.task_name}",
+                                    "переназначена задача, которая не была открыта")
+            open_tasks[e.task_id] = {**open_tasks[e.task_id], "assignee_id": e.data["to"]}
+            continue
+        if e.kind == "admin_card_edited":
+            from service.services.admin import set_in_card
+
+            set_in_card(session.card, e.data["pointer"], e.data["new"])
+            continue
+        if e.kind == "admin_cancelled":
+            open_tasks.clear()
+            cancelled = True
+            continue
+        if e.kind != "task_completed":
+            continue
+        if cancelled:
+            raise Divergence.at(e.seq, "маршрут отменён", f"выполнена задача {e.task_name}")
+        opened = open_tasks.pop(e.task_id, None)
+        if opened is None:
+            raise Divergence.at(e.seq, f"задача {e.task_name} открыта и ждёт выполнения",
+                                "задача не была открыта или уже закрыта")
+        assignee = e.on_behalf_of_id or e.actor_id
+        if opened["assignee_id"] != assignee:
+            raise Divergence.at(e.seq, f"исполнитель {opened['assignee_id']}", f"выполнил {assignee}")
+        try:
+            session.complete(e.task_name, e.data.get("submission", {}), e.at.date())
+        except RouteError:
+            ready_names = sorted(t.name for t in session.ready())
+            raise Divergence.at(e.seq, f"готовая задача {e.task_name}",
+                                f"по схеме готовы: {', '.join(ready_names) or 'ничего'}") from None
+        now_ready = sorted(t.name for t in session.ready())
+        for t in e.data.get("cancelled", []):
+            open_tasks.pop(t, None)
+        open_tasks.update({t["id"]: t for t in e.data.get("opened", [])})
+        recorded = sorted(t["name"] for t in open_tasks.values())
+        if recorded != now_ready:
+            raise Divergence.at(e.seq, f"после шага готовы: {', '.join(now_ready) or 'ничего'}",
+                                f"записаны открытыми: {', '.join(recorded)}")
+    return {"seq": last.seq, "at": last.at.isoformat(), "card": copy.deepcopy(session.card),
+            "finished": session.finished, "cancelled": cancelled,
+            "open_tasks": sorted(({"name": t["name"], "assignee_id": t["assignee_id"], "task_id": tid}
+                                  for tid, t in open_tasks.items()), key=lambda t: t["name"])}
+
+
+def _compare_with_stored(s, route: Route, state: dict[str, Any]) -> Finding | None:
+    stored_ready = sorted(s.scalars(sa.select(Task.name).where(Task.route_id == route.id, Task.state == "ready")))
+    replayed = sorted(t["name"] for t in state["open_tasks"])
+    if stored_ready != replayed:
+        return Finding("состояние маршрута", f"открытые задачи {', '.join(replayed)}",
+                       f"в базе {', '.join(stored_ready)}")
+    if state["card"] != route.card:
+        return Finding("состояние маршрута", "карта, полученная повтором", "карта в базе отличается")
+    if state["cancelled"] != (route.status == "cancelled"):
+        return Finding("состояние маршрута", f"отменён: {state['cancelled']}", f"статус в базе: {route.status}")
+    if not state["cancelled"] and state["finished"] != (route.status != "active"):
+        return Finding("состояние маршрута", f"завершён: {state['finished']}", f"статус в базе: {route.status}")
+    return None
+
+
+def _recorded_documents(s, route_id: int) -> dict[int, dict[str, Any]]:
+    """Per document, from its events: the first one (content SHA-256 and template version) and
+    the issuing one (issued SHA-256)."""
+    recorded: dict[int, dict[str, Any]] = {}
+    for e in s.scalars(sa.select(Event).where(Event.route_id == route_id, Event.kind.in_(DOCUMENT_EVENTS))
+                       .order_by(Event.seq)):
+        entry = recorded.setdefault(e.data["document_id"], {"first": e})
+        if e.kind == "document_issued":
+            entry["issued"] = e
+    return recorded
+
+
+def rerender_documents(ctx: ServiceContext, route_id: int) -> list[Finding]:
+    """Render every document version again from its recorded data and the template version its
+    event names; each SHA-256 must be the one the event recorded. Findings in event order."""
+    from service.documents.render import Template, render
+    from service.services.documents import render_issued
+
+    findings = []
+    with ctx.uow() as uow:
+        s = uow.session
+        recorded = _recorded_documents(s, route_id)
+        for doc in s.scalars(sa.select(Document).where(Document.route_id == route_id).order_by(Document.id)):
+            what = f"документ {doc.id} ({doc.kind}, версия {doc.version})"
+            if doc.id not in recorded:
+                findings.append(Finding(what, "событие о подготовке или выпуске документа", "события нет"))
+                continue
+            first, issued = recorded[doc.id]["first"], recorded[doc.id].get("issued")
+            where = f"событие № {first.seq}: {what}"
+            row = s.scalar(sa.select(DocTemplate).where(DocTemplate.sha256 == first.data["template_sha256"]))
+            if row is None:
+                findings.append(Finding(where, f"шаблон {first.data['template_sha256'][:12]}…", "такого шаблона нет",
+                                        first.seq))
+                continue
+            template = ctx.templates.get(row.sha256) or Template(row.kind, row.name, row.sha256, row.data)
+            content = hashlib.sha256(render(template, {**doc.data, "signatures": [], "content_sha256": ""}))
+            if content.hexdigest() != first.data["content_sha256"]:
+                findings.append(Finding(where, f"SHA-256 {first.data['content_sha256'][:12]}…",
+                                        f"повторная отрисовка даёт {content.hexdigest()[:12]}…", first.seq))
+            if issued is not None:
+                copy_sha = hashlib.sha256(render_issued(ctx, s, doc)).hexdigest()
+                if copy_sha != issued.data["issued_sha256"]:
+                    findings.append(Finding(f"событие № {issued.seq}: {what}",
+                                            f"выпущенный SHA-256 {issued.data['issued_sha256'][:12]}…",
+                                            f"повторная отрисовка даёт {copy_sha[:12]}…", issued.seq))
+    return sorted(findings, key=lambda f: f.seq or 0)
+
+
+def as_of(ctx: ServiceContext, route_id: int, seq: int) -> dict[str, Any]:
+    """The route as it stood after event `seq`: card, open tasks (the diagram position),
+    documents with the signatures they had then."""
+    from service.services.documents import describe
+
+    with ctx.uow() as uow:
+        last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
+    if last is None or not 1 <= seq <= last:
+        raise NotFound(f"В истории маршрута нет события № {seq}")
+    result = replay(ctx, route_id, upto=seq)
+    if not result["ok"]:
+        return result
+    with ctx.uow() as uow:
+        s = uow.session
+        events = s.scalars(sa.select(Event).where(Event.route_id == route_id, Event.seq <= seq,
+                                                  Event.kind.in_((*DOCUMENT_EVENTS, "document_signed")))).all()
+        prepared = {e.data["document_id"] for e in events if e.kind in DOCUMENT_EVENTS}
+        issued = {e.data["document_id"] for e in events if e.kind == "document_issued"}
+        signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events if e.kind == "document_signed"}
+        docs = s.scalars(sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)).all()
+        shown = []
+        for doc in docs:
+            info = describe(s, doc)
+            info["signatures"] = [sig for sig in info["signatures"]
+                                  if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
+            if doc.id not in issued:
+                info.update(issued_sha256=None, issued_at=None)
+            shown.append(info)
+        for info in shown:
+            newer = any(d["kind"] == info["kind"] and d["version"] > info["version"] for d in shown)
+            info["state"] = "issued" if info["issued_at"] else "superseded" if newer else "awaiting_signatures"
+    result["state"]["documents"] = shown
+    return result
