@@ -20,10 +20,10 @@ card handler) of a correction round started at the implementation hub after N co
 
 Medians of --reps repetitions (gc.collect() before each, GC left on). The last line of
 stdout is JSON. Stock SpiffWorkflow cannot reach N = 300 on this BPMN: without compaction the
-tree is ~7 levels deeper per correction round, and past depth ~1000 `Task.is_descendant_of`
+tree is ~10 levels deeper per correction round, and past depth ~1000 `Task.is_descendant_of`
 recursion overflows (stock recursion limit) or, with a raised limit, `TaskIterator`'s default
 max_depth=1000 hides the ready tasks. The bench reports where raw Spiff fails (and measures it
-at --mid, default 100) instead of crashing; "raw_ms_at_300" is then null.
+at --mid, default 50) instead of crashing; "raw_ms_at_300" is then null.
 """
 
 from __future__ import annotations
