@@ -26,17 +26,6 @@ from tests.engine_driver import (
 )
 
 
-@pytest.fixture(scope="module")
-def deployed():
-    return deployed_engine()
-
-
-@pytest.fixture
-def route(deployed) -> Driver:
-    engine, spec_hash = deployed
-    return Driver(engine, spec_hash)
-
-
 def statuses(card) -> dict[int, str]:
     return {a["no"]: a["status"] for a in card["activities"]}
 

@@ -20,20 +20,9 @@ from tests.engine_driver import (
     CORRECTION_SIGNERS,
     PLAN_SIGNERS,
     Driver,
-    deployed_engine,
     example,
     returned,
 )
-
-
-@pytest.fixture(scope="module")
-def deployed():
-    return deployed_engine()
-
-
-@pytest.fixture
-def deployed_route(deployed) -> Driver:
-    return Driver(*deployed)
 
 
 @pytest.fixture
@@ -108,10 +97,10 @@ def _every_path(route: Driver) -> None:
     route.do("acknowledge")
 
 
-def test_every_query_on_a_route_through_every_path_agrees_with_spiffworkflow(deployed_route, compared):
-    _every_path(deployed_route)
-    assert deployed_route.snap.finished is True
-    assert len(deployed_route.card["corrections"]) == 4
+def test_every_query_on_a_route_through_every_path_agrees_with_spiffworkflow(route, compared):
+    _every_path(route)
+    assert route.snap.finished is True
+    assert len(route.card["corrections"]) == 4
     # both ways of answering were used, on tasks inside subprocesses and below inner tasks too
     assert compared["queries"] > 500
     assert compared["placed"] > 500 and compared["walked"] > 50
@@ -120,38 +109,38 @@ def test_every_query_on_a_route_through_every_path_agrees_with_spiffworkflow(dep
     assert compared["from an inner task"] > 0
 
 
-def test_a_prolonged_route_agrees_with_spiffworkflow(deployed_route, compared):
-    deployed_route.approve_plan()
-    deployed_route.conclude(example("conclusions", outcome="prolong", prolong_reason="Не пройдена стажировка",
+def test_a_prolonged_route_agrees_with_spiffworkflow(route, compared):
+    route.approve_plan()
+    route.conclude(example("conclusions", outcome="prolong", prolong_reason="Не пройдена стажировка",
                                     prolong_until="2025-12-31"))
-    assert deployed_route.card["result"] == "prolonged"
+    assert route.card["result"] == "prolonged"
     assert compared["queries"] > 50
 
 
-def test_the_state_keeps_spiffworkflows_type_names_and_loads_as_quick_classes(deployed_route):
-    deployed_route.do("draft")  # the plan signatures run in a subprocess
-    state = json.loads(deployed_route.snap.state)
+def test_the_state_keeps_spiffworkflows_type_names_and_loads_as_quick_classes(route):
+    route.do("draft")  # the plan signatures run in a subprocess
+    state = json.loads(route.snap.state)
     assert state["typename"] == "BpmnWorkflow"
     assert {sp["typename"] for sp in state["subprocesses"].values()} == {"BpmnSubWorkflow"}
 
-    engine = deployed_route.engine
-    loaded = WorkflowCodec().load(deployed_route.snap.state, engine._bundle(deployed_route.spec_hash))
+    engine = route.engine
+    loaded = WorkflowCodec().load(route.snap.state, engine._bundle(route.spec_hash))
     assert type(loaded) is quick.QuickWorkflow
     assert {type(sp) for sp in loaded.subprocesses.values()} == {quick.QuickSubWorkflow}
 
 
-def test_a_state_written_by_stock_spiffworkflow_loads_and_runs_on(deployed_route):
-    bundle = deployed_route.engine._bundle(deployed_route.spec_hash)
+def test_a_state_written_by_stock_spiffworkflow_loads_and_runs_on(route):
+    bundle = route.engine._bundle(route.spec_hash)
     stock = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
     stock.do_engine_steps()
     codec = WorkflowCodec()
     written = codec.dump(stock)
     assert json.loads(written)["typename"] == "BpmnWorkflow"
-    ready = deployed_route.engine.ready(deployed_route.spec_hash, written)
+    ready = route.engine.ready(route.spec_hash, written)
     assert [t.name for t in ready] == ["draft"]
-    deployed_route.snap = dataclasses.replace(deployed_route.snap, state=written, ready=ready)
-    deployed_route.do("draft")
-    assert sorted(deployed_route.ready_names) == sorted(PLAN_SIGNERS)
+    route.snap = dataclasses.replace(route.snap, state=written, ready=ready)
+    route.do("draft")
+    assert sorted(route.ready_names) == sorted(PLAN_SIGNERS)
 
 
 _STATES = [*TaskState._values, TaskState.FINISHED_MASK, TaskState.DEFINITE_MASK, TaskState.PREDICTED_MASK,
@@ -205,14 +194,14 @@ def test_both_ways_of_finding_agree_with_spiffworkflow_on_any_query_at_every_ste
 
 
 @pytest.mark.parametrize("placed_at_most", [-1, 10**9], ids=["always walked", "always placed"])
-def test_a_task_below_one_the_walk_does_not_expand_is_not_found_as_in_spiffworkflow(deployed_route, monkeypatch,
+def test_a_task_below_one_the_walk_does_not_expand_is_not_found_as_in_spiffworkflow(route, monkeypatch,
                                                                                       placed_at_most):
     """SpiffWorkflow does not look below a task whose state is under the query's least state
     (a READY task, for a query on COMPLETED). Such a tree does not arise on the route, so the
     test makes one: a predicted child of the ready draft is marked COMPLETED by hand."""
     monkeypatch.setattr(quick, "PLACED_AT_MOST", placed_at_most)
-    workflow = WorkflowCodec().load(deployed_route.snap.state,
-                                    deployed_route.engine._bundle(deployed_route.spec_hash))
+    workflow = WorkflowCodec().load(route.snap.state,
+                                    route.engine._bundle(route.spec_hash))
     (draft,) = workflow.get_tasks(state=TaskState.READY, manual=True)
     hidden = draft.children[0]
     hidden._state = TaskState.COMPLETED
