@@ -201,7 +201,7 @@ class ReplaySession:
         self.card = copy.deepcopy(card)
         box = CardBox(lambda: self.card)
         self._workflow = QuickWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
-                                      script_engine=engine._script_engine(box, today))
+                                       script_engine=engine._script_engine(box, today))
         self._ready_tasks = engine._advance(self._workflow, self._bundle)
         self._take_card(box)
 

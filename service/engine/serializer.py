@@ -39,7 +39,7 @@ class WorkflowCodec:
         config = dict(SPIFF_CONFIG)
         config[BpmnWorkflow] = _SpecFreeWorkflowConverter
         registry = BpmnWorkflowSerializer.configure(config)
-        # the quick-walking classes read and write SpiffWorkflow's own type names: the blobs stay the same
+        # the quick-finding classes (workflow.py) read and write SpiffWorkflow's own type names: blobs are unchanged
         _SpecFreeWorkflowConverter(QuickWorkflow, registry, "BpmnWorkflow")
         BpmnSubWorkflowConverter(QuickSubWorkflow, registry, "BpmnSubWorkflow")
         registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

@@ -55,3 +55,36 @@ def test_events_written_before_the_chain_are_chained_by_the_upgrade(database_url
     with pytest.raises(sa.exc.DatabaseError), engine.begin() as c:
         c.execute(sa.text("DELETE FROM events WHERE route_id = 1 AND seq = 3"))
     engine.dispose()
+
+
+def test_signatures_written_before_0005_take_the_signers_current_name(database_url):
+    engine = _engine(database_url)
+    upgrade(engine, "0004")
+    at = "2026-01-01 10:00:00+00:00"
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO org_units (id, kind, name) VALUES (1, 'school', 'ОО')"))
+        for uid, name in [(1, "Иванова Мария Петровна"), (2, "Петров «Пётр» & Сын")]:
+            c.execute(sa.text("INSERT INTO users (id, login, full_name, position, password_hash, is_active, "
+                              "created_at) VALUES (:id, :login, :name, '', 'x', true, :at)"),
+                      {"id": uid, "login": f"u{uid}", "name": name, "at": at})
+        c.execute(sa.text("INSERT INTO workflow_specs (id, content_hash, process_id, files, deployed_at) "
+                          "VALUES (1, 'h', 'iom_route', '{}', :at)"), {"at": at})
+        c.execute(sa.text(
+            "INSERT INTO routes (id, teacher_id, tutor_id, methodist_id, school_id, centre_id, spec_id, title, status, "
+            "stage, card, created_at, created_by_id, updated_at) VALUES (1, 1, 1, 1, 1, 1, 1, 'М', 'active', 'draft', "
+            "'{}', :at, 1, :at)"), {"at": at})
+        c.execute(sa.text("INSERT INTO doc_templates (id, kind, name, sha256, data, deployed_at) "
+                          "VALUES (1, 'karta', 'karta_iom.docx', :sha, :data, :at)"),
+                  {"sha": "a" * 64, "data": b"docx", "at": at})
+        c.execute(sa.text("INSERT INTO documents (id, route_id, kind, version, template_id, state, data, "
+                          "content_sha256, content, created_at) VALUES (1, 1, 'karta', 1, 1, 'issued', '{}', :sha, "
+                          ":content, :at)"), {"sha": "b" * 64, "content": b"x", "at": at})
+        for sid, signer in [(1, 1), (2, 2)]:
+            c.execute(sa.text("INSERT INTO signatures (id, document_id, signer_id, role, action, sha256, signed_at, "
+                              "ip, user_agent) VALUES (:id, 1, :signer, 'teacher', :action, :sha, :at, '', '')"),
+                      {"id": sid, "signer": signer, "action": f"a{sid}", "sha": "b" * 64, "at": at})
+    upgrade(engine)
+    with engine.connect() as c:
+        names = dict(c.execute(sa.text("SELECT id, signer_name FROM signatures ORDER BY id")).all())
+    assert names == {1: "Иванова Мария Петровна", 2: "Петров «Пётр» & Сын"}
+    engine.dispose()
