@@ -16,6 +16,8 @@ from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotAllowed, NotFound
 from service.services.context import ServiceContext
 
+DOCUMENT_EVENTS = ("document_prepared", "document_issued")  # the events that record a document version's hashes
+
 
 @dataclass
 class Finding:
@@ -82,7 +84,7 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
     recorded: dict[int, dict[str, Any]] = {}
     signed: dict[tuple, Any] = {}
     for e in events:
-        if e.kind in ("document_prepared", "document_issued"):
+        if e.kind in DOCUMENT_EVENTS:
             recorded.setdefault(e.data["document_id"], {}).update(
                 {k: v for k, v in e.data.items() if k in ("content_sha256", "issued_sha256") and v})
         if e.kind == "document_signed":

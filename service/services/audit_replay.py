@@ -13,10 +13,8 @@ import sqlalchemy as sa
 from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
 from service.domain.errors import NotFound, RouteError
 from service.engine.adapter import ReplaySession
-from service.services.audit import Finding, Report, check_chain
+from service.services.audit import DOCUMENT_EVENTS, Finding, Report, check_chain
 from service.services.context import ServiceContext
-
-DOCUMENT_EVENTS = ("document_prepared", "document_issued")
 
 
 class Divergence(RouteError):
@@ -68,7 +66,9 @@ def replay(ctx: ServiceContext, route_id: int, upto: int | None = None, *, docum
         except Divergence as exc:
             found.append(exc.finding)
         if "state" in result and upto is None:
-            found.extend(f for f in [_compare_with_stored(s, route, result["state"])] if f)
+            stored = _compare_with_stored(s, route, result["state"])
+            if stored is not None:
+                found.append(stored)
     if documents:
         rendered = rerender_documents(ctx, route_id)
         result["documents"] = [f.as_dict() for f in rendered]
