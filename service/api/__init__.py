@@ -8,7 +8,6 @@ from service.api import audit, auth, documents, errors, openapi, routes, tasks
 
 
 def init_app(app: Flask) -> None:
-    auth.init_app(app)
     errors.init_app(app)
     for module in (auth, tasks, routes, documents, audit, openapi):
         app.register_blueprint(module.bp)

@@ -70,6 +70,11 @@ STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 ID: Schema = {"type": "integer", "minimum": 1}
 DATE_TIME: Schema = {"type": "string", "format": "date-time"}
+TOKEN_INFO: dict[str, Schema] = {
+    "id": INT, "name": STR, "created_at": DATE_TIME, "expires_at": _nullable(DATE_TIME),
+    "last_used_at": _nullable(DATE_TIME), "revoked_at": _nullable(DATE_TIME),
+    "active": {"type": "boolean", "description": "Не отозван и не истёк"},
+}
 DATE: Schema = {"type": "string", "format": "date"}
 ANY_OBJECT: Schema = {"type": "object"}
 SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256, 64 шестнадцатеричные цифры"}
@@ -228,14 +233,18 @@ def _schemas(form_names: list[str]) -> dict[str, Schema]:
             "next_route_id": _nullable({"type": "integer", "description": "Новый маршрут, если этот продлён"}),
         }, description="Результат выполнения задачи"),
         "Token": _obj({
-            "id": INT,
-            "name": STR,
+            **TOKEN_INFO,
             "token": {"type": "string", "pattern": "^iom_", "description": "Токен; показывается один раз"},
         }, description="Персональный токен API"),
+        "TokenInfo": _obj(TOKEN_INFO, description="Персональный токен API (без самого токена)"),
+        "TokenList": _obj({"tokens": {"type": "array", "items": _ref("TokenInfo")}}),
+        "CsrfToken": _obj({"csrf_token": {**STR, "description": "Передавайте в заголовке X-CSRFToken"}}),
         "LogoutResult": _obj({"ok": {"const": True}}),
         "LoginRequest": _obj({"login": STR, "password": STR}),
         "TokenRequest": _obj({"name": {"type": "string", "maxLength": 100, "default": "",
-                                       "description": "Название токена; пустое — «token»"}}, []),
+                                       "description": "Название токена; пустое — «token»"},
+                              "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 90,
+                                                  "description": "Срок действия в днях"}}, []),
         "RouteRequest": _obj({
             "teacher_id": {**ID, "description": "Педагог (с информационной справкой)"},
             "tutor_id": {**ID, "description": "Тьютор"},
@@ -456,7 +465,7 @@ _ERRORS = {
     "413": ("PayloadTooLarge", "Слишком большой запрос (больше 2 МБ)"),
     "415": ("UnsupportedMediaType", "Ожидается JSON (Content-Type: application/json)"),
     "422": ("Unprocessable", "Данные не прошли проверку; problems указывает на поля"),
-    "429": ("TooManyRequests", "Слишком много неудачных попыток входа: повторите позже"),
+    "429": ("TooManyRequests", "Слишком много неудачных попыток ввода пароля: повторите позже"),
     "501": ("NotImplemented", "PDF недоступен: на сервере не установлен LibreOffice"),
     "500": ("InternalError", "Внутренняя ошибка, например не выполнен автоматический шаг процесса"),
 }
@@ -549,13 +558,25 @@ def build_spec() -> dict[str, Any]:
             "tags": ["auth"], "operationId": "me", "summary": "Текущий пользователь и его роли",
             "responses": _responses(("200", _json(_ref("Me"), "Вошедший пользователь")), "401"),
         }},
-        "/api/tokens": {"post": {
+        "/api/csrf": {"get": {
+            "tags": ["auth"], "operationId": "csrfToken", "summary": "CSRF-токен для запросов с cookie сессии",
+            "description": "POST в /api с cookie сессии должен быть JSON или нести этот токен в заголовке "
+                           "`X-CSRFToken` (например, загрузка файла multipart/form-data).",
+            "responses": _responses(("200", _json(_ref("CsrfToken"), "Токен для этой сессии")), "401"),
+        }},
+        "/api/tokens": {"get": {
+            "tags": ["auth"], "operationId": "listTokens", "summary": "Мои персональные токены API",
+            "description": "Названия, даты выпуска, срока и последнего использования; сами токены не хранятся.",
+            "responses": _responses(("200", _json(_ref("TokenList"), "Список токенов")), "401"),
+        }, "post": {
             "tags": ["auth"], "operationId": "createToken", "summary": "Выпуск персонального токена API",
-            "description": "Токен показывается один раз; передавайте его в заголовке "
-                           "`Authorization: Bearer <token>`.",
+            "description": "Только из сессии входа (по токену токен не выпустить). Токен показывается один раз; "
+                           "передавайте его в заголовке `Authorization: Bearer <token>`. Срок действия — "
+                           "`expires_in_days` (по умолчанию 90 дней).",
             "requestBody": _body("TokenRequest"),
-            "responses": _responses(("201", _json(_ref("Token"), "Токен выпущен")), "400", "401", "413", "415", "422",
-                                    e422="Название токена — не строка или длиннее 100 символов"),
+            "responses": _responses(("201", _json(_ref("Token"), "Токен выпущен")), "400", "401", "403", "413", "415",
+                                    "422", e403="Токен выпускается только из сессии входа, не по токену",
+                                    e422="Название — не строка или длиннее 100 символов; срок — не от 1 до 365 дней"),
         }},
         "/api/tokens/{token_id}": {"delete": {
             "tags": ["auth"], "operationId": "revokeToken", "summary": "Отзыв своего токена",
@@ -613,15 +634,16 @@ def build_spec() -> dict[str, Any]:
             "requestBody": _body("CompleteRequest"),
             "responses": _responses(
                 ("200", _json(_ref("CompletionResult"), "Задача выполнена; маршрут продвинулся")),
-                "400", "401", "403", "404", "409", "413", "415", "422", "500",
+                "400", "401", "403", "404", "409", "413", "415", "422", "429", "500",
                 e403="Задача назначена другому участнику; или подпись не принята: неверный пароль (попытка "
                      "записана), подпись за другого участника, повторная подпись той же версии",
+                e429="Слишком много неверных паролей подписи или входа с этого адреса: повторите позже",
                 e404="Задача не найдена",
                 e409="Задача уже выполнена или снята (маршрут ушёл дальше), маршрут одновременно изменён, "
                      "или подписываемый документ изменился после того, как его показали",
                 e422="Нет поля data, данные не соответствуют форме задачи, или на задаче подписания нет "
                      "signature (problems — ошибки по полям)",
-                e500="Не выполнен автоматический шаг процесса или нет документа, ожидающего подписи"),
+                e500="Не выполнен автоматический шаг процесса"),
         }},
         "/api/routes": {"post": {
             "tags": ["routes"], "operationId": "createRoute", "summary": "Открытие маршрута педагога",

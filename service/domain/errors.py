@@ -24,8 +24,15 @@ class BadRequestBody(RouteError):
     status = 400
 
 
+class CrossSiteWriteRefused(RouteError):
+    """A write authenticated by the session cookie that a cross-site form could have sent: it is
+    neither JSON nor carries the pages' CSRF token."""
+
+    status = 415
+
+
 class TooManyAttempts(RouteError):
-    """Too many failed logins for this name: wait before trying again."""
+    """Too many wrong passwords for this login from this address (or from everywhere): wait."""
 
     status = 429
 

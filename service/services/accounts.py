@@ -1,21 +1,37 @@
-"""People: password login, personal API tokens, and the Actor built from role grants."""
+"""People: password login with shared attempt limits, server-side sessions, personal API tokens with
+expiry, and the Actor built from role grants."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.db.models import ApiToken, RoleGrant, User
+from service.db.models import ApiToken, RoleGrant, User, UserSession
 from service.domain.access import Actor
-from service.domain.errors import NotAuthenticated, NotFound
-from service.services.context import ServiceContext
+from service.domain.errors import FieldProblem, FormRejected, NotAllowed, NotAuthenticated, NotFound
+from service.services import throttle
+from service.services.context import Client, ServiceContext
 
 TOKEN_PREFIX = "iom_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX = 90, 365
+# Checked when the login names nobody, so that a wrong login costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a login session lives: without requests (`idle`), and at most (`lifetime`)."""
+
+    idle: timedelta = timedelta(minutes=30)
+    lifetime: timedelta = timedelta(hours=12)
 
 
 def hash_password(password: str) -> str:
@@ -34,12 +50,59 @@ def actor_for(session, user_id: int) -> Actor:
     return Actor(user.id, user.full_name, frozenset((r, u) for r, u in grants))
 
 
-def authenticate(ctx: ServiceContext, login: str, password: str) -> Actor:
+# ---- login and sessions ------------------------------------------------------------------------
+def log_in(ctx: ServiceContext, login: str, password: str, client: Client) -> tuple[Actor, str]:
+    """Check the password (within the attempt limits) and open a session; returns the actor and the
+    session token the cookie carries. Raises TooManyAttempts (429) or NotAuthenticated (401)."""
+    now = ctx.auth_clock()
     with ctx.uow() as uow:
-        user = uow.session.scalar(sa.select(User).where(User.login == login))
-        if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
+        s = uow.session
+        throttle.check(s, login, client.ip, now, "входа")
+        user = s.scalar(sa.select(User).where(User.login == login))
+        right = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not user.is_active or not right:
+            throttle.record_failure(s, login, client.ip, "login", now)
+            uow.commit()
             raise NotAuthenticated("Неверный логин или пароль")
-        return actor_for(uow.session, user.id)
+        throttle.record_success(s, login, client.ip, now)
+        token = secrets.token_urlsafe(32)
+        s.add(UserSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+                          ip=client.ip[:64], user_agent=client.user_agent[:400]))
+        actor = actor_for(s, user.id)
+        uow.commit()
+        return actor, token
+
+
+def session_actor(ctx: ServiceContext, token: str, policy: SessionPolicy = SessionPolicy()) -> Actor | None:
+    """The person of a live session; None when it was ended, went idle or outlived its lifetime."""
+    now = ctx.auth_clock()
+    with ctx.uow() as uow:
+        row = uow.session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_digest(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        if now - row.last_seen_at > policy.idle or now - row.created_at > policy.lifetime:
+            row.revoked_at = now
+            uow.commit()
+            return None
+        try:
+            actor = actor_for(uow.session, row.user_id)
+        except NotAuthenticated:
+            return None
+        if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+            row.last_seen_at = now  # at most once a minute: reads stay reads
+            uow.commit()
+        return actor
+
+
+def log_out(ctx: ServiceContext, token: str | None) -> None:
+    """End a session on the server: its cookie no longer works, even if someone kept a copy."""
+    if not token:
+        return
+    with ctx.uow() as uow:
+        row = uow.session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_digest(token)))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = ctx.auth_clock()
+            uow.commit()
 
 
 def load_actor(ctx: ServiceContext, user_id: int) -> Actor | None:
@@ -50,28 +113,63 @@ def load_actor(ctx: ServiceContext, user_id: int) -> Actor | None:
             return None
 
 
-def issue_token(ctx: ServiceContext, actor: Actor, name: str) -> dict:
-    """Create a personal token; the plain token is returned once and never stored."""
+# ---- personal API tokens -----------------------------------------------------------------------
+def issue_token(ctx: ServiceContext, actor: Actor, name: Any, days: Any = None, *,
+                from_session: bool) -> dict[str, Any]:
+    """Create a personal token (only from a logged-in session: a token cannot mint tokens); the
+    plain token is returned once and never stored. It expires after `days` (default 90)."""
+    if not from_session:
+        raise NotAllowed("Выпустить токен можно только из сессии входа, а не по другому токену")
+    problems = []
+    if not isinstance(name, str) or len(name) > 100:
+        problems.append(FieldProblem("/name", "Название токена — строка до 100 символов"))
+    days = TOKEN_DAYS_DEFAULT if days is None else days
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_DAYS_MAX:
+        problems.append(FieldProblem("/expires_in_days", f"Срок действия — целое число дней от 1 до {TOKEN_DAYS_MAX}"))
+    if problems:
+        raise FormRejected(problems)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = ctx.auth_clock()
     with ctx.uow() as uow:
-        row = ApiToken(user_id=actor.user_id, name=name[:100] or "token", token_hash=token_digest(token),
-                       created_at=ctx.clock())
+        row = ApiToken(user_id=actor.user_id, name=name.strip() or "token", token_hash=token_digest(token),
+                       created_at=now, expires_at=now + timedelta(days=days))
         uow.session.add(row)
         uow.commit()
-        return {"id": row.id, "name": row.name, "token": token}
+        return {**_token_view(row, now), "token": token}
+
+
+def _token_view(row: ApiToken, now: datetime) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"id": row.id, "name": row.name, "created_at": iso(row.created_at), "expires_at": iso(row.expires_at),
+            "last_used_at": iso(row.last_used_at), "revoked_at": iso(row.revoked_at),
+            "active": _usable(row, now)}
+
+
+def _usable(row: ApiToken, now: datetime) -> bool:
+    return row.revoked_at is None and row.expires_at is not None and row.expires_at > now
+
+
+def list_tokens(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
+    """My tokens, newest first (never the token itself: only its name and dates)."""
+    now = ctx.auth_clock()
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == actor.user_id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+        return [_token_view(row, now) for row in rows]
 
 
 def actor_for_token(ctx: ServiceContext, token: str) -> Actor | None:
     with ctx.uow() as uow:
-        row = uow.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token),
-                                                            ApiToken.revoked_at.is_(None)))
-        if row is None:
+        row = uow.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+        now = ctx.auth_clock()
+        if row is None or not _usable(row, now):
             return None
         try:
             actor = actor_for(uow.session, row.user_id)
         except NotAuthenticated:
             return None
-        now = ctx.clock()
         if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
             row.last_used_at = now  # at most every few minutes: reads stay reads
             uow.commit()
@@ -84,5 +182,5 @@ def revoke_token(ctx: ServiceContext, actor: Actor, token_id: int) -> None:
         if row is None or row.user_id != actor.user_id:
             raise NotFound("Токен не найден")
         if row.revoked_at is None:
-            row.revoked_at = ctx.clock()
+            row.revoked_at = ctx.auth_clock()
             uow.commit()

@@ -18,12 +18,24 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from: recorded with a signature, a session, a failed password."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+NO_CLIENT = Client()  # calls from the CLI, the demo and benchmarks
+
+
 @dataclass
 class ServiceContext:
     sessions: sessionmaker[Session]
     engine: WorkflowEngine
     forms: FormCatalog
-    clock: Callable[[], datetime] = field(default=utc_now)
+    clock: Callable[[], datetime] = field(default=utc_now)  # the time events and documents record
+    auth_clock: Callable[[], datetime] = field(default=utc_now)  # attempt limits, sessions, token expiry
     templates: dict[str, Any] = field(default_factory=dict)  # template SHA-256 → loaded template
 
     def uow(self) -> UnitOfWork:

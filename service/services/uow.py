@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,9 +33,17 @@ class UnitOfWork:
 RACE_MESSAGE = "Маршрут изменён другим запросом; обновите страницу"
 
 
+_RACE_WORDS = ("locked", "deadlock", "could not serialize", "duplicate key", "unique constraint")
+
+
 def _lost_race(exc: BaseException | None) -> bool:
-    """A version check failed (another writer committed first), or SQLite refused to upgrade a
-    read snapshot that another writer made stale."""
+    """A version check failed (another writer committed first); SQLite refused to upgrade a read
+    snapshot that another writer made stale; PostgreSQL found a deadlock or a serialization
+    failure; or a unique key (an event's number in its route, a signature) was taken by a
+    concurrent writer between our read and our insert."""
     if isinstance(exc, StaleDataError):
         return True
-    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+    if isinstance(exc, OperationalError | IntegrityError):
+        text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).lower()
+        return any(word in text for word in _RACE_WORDS)
+    return False

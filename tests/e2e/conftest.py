@@ -44,6 +44,15 @@ def app(database_url):
     yield from ready_app(database_url, CLOCK=FakeClock())
 
 
+def with_csrf_header(client):
+    """Send the session's CSRF token with every request, as a cookie-authenticated API client
+    that uploads files must (service/http/auth.py)."""
+    r = client.get("/api/csrf")
+    assert r.status_code == 200, r.get_json()
+    client.environ_base["HTTP_X_CSRFTOKEN"] = r.get_json()["csrf_token"]
+    return client
+
+
 class Person:
     """One logged-in person with their own cookie jar."""
 
@@ -53,6 +62,7 @@ class Person:
         self.client = app.test_client()
         r = self.client.post("/api/login", json={"login": login, "password": PASSWORD})
         assert r.status_code == 200, r.get_json()
+        with_csrf_header(self.client)
 
     def get(self, url: str):
         return self.client.get(url)

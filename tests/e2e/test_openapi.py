@@ -18,7 +18,7 @@ from service.api.openapi import DOCX, build_spec
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from service.services.documents import read_template_files
-from tests.e2e.conftest import ready_app
+from tests.e2e.conftest import ready_app, with_csrf_header
 
 SPEC_URI = "urn:iom:openapi"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -93,7 +93,7 @@ def _login(app, login: str):
     client = app.test_client()
     r = client.post("/api/login", json={"login": login, "password": PASSWORD})
     assert r.status_code == 200, r.get_json()
-    return client
+    return with_csrf_header(client)
 
 
 def _template(rule: str) -> str:
