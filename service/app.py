@@ -2,36 +2,71 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from service.config import ROOT, database_url
+from service import production
+from service.config import database_url, forms_dir, instance_dir
 from service.db.session import make_engine, make_session_factory
 from service.domain.access import WORKFLOW_ROLES
 from service.engine.adapter import WorkflowEngine
 from service.forms import FormCatalog
+from service.http import auth as http_auth
+from service.http import guards, headers
 from service.services.context import ServiceContext
 from service.tasks import default_handlers
 
 
 def _secret_key(instance: Path) -> str:
+    """`SECRET_KEY`, or the key generated once into `<instance>/secret_key` (the demo's).
+
+    Workers that start together must all get the same, whole key: a candidate is written in full
+    to a temporary file beside it and hard-linked into place, which fails when the file is already
+    there; so the file only ever appears complete, the first writer wins and everyone reads it."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        candidate = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        with open(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_hex(32))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process got there first: its key is the key
+        except OSError:  # a file system without hard links: create it exclusively, readers wait for the text
+            with contextlib.suppress(FileExistsError):
+                _exclusive_copy(candidate, path)
+        finally:
+            candidate.unlink(missing_ok=True)
+    for _ in range(50):  # only the no-hard-link fallback can show a file still being written
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise production.ConfigurationError(
+        f"{path} пуст: удалите его (ключ будет создан заново) или задайте SECRET_KEY. "
+        f"The secret key file {path} is empty: delete it (a new key is generated) or set SECRET_KEY.")
+
+
+def _exclusive_copy(source: Path, target: Path) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w") as f:
+        f.write(source.read_text())
 
 
 def build_context(url: str, clock=None) -> ServiceContext:
     """The service context alone (CLI, benchmarks, tests without HTTP)."""
-    forms = FormCatalog(ROOT / "forms")
+    forms = FormCatalog(forms_dir())
     engine = WorkflowEngine(default_handlers(), set(WORKFLOW_ROLES), set(forms.names()))
     ctx = ServiceContext(make_session_factory(make_engine(url)), engine, forms)
     if clock is not None:
@@ -40,7 +75,7 @@ def build_context(url: str, clock=None) -> ServiceContext:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(instance_dir()))
     app.config.update(
         DATABASE_URL=database_url(),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
@@ -51,16 +86,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    production.configure(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.extensions["iom"] = build_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
+    if app.config.get("AUTH_CLOCK") is not None:
+        app.extensions["iom"].auth_clock = app.config["AUTH_CLOCK"]
 
     from service import cli, web
     from service.api import init_app as init_api
 
+    guards.init_app(app)  # before the blueprints: it replaces the `int` URL converter
+    http_auth.init_app(app)
     init_api(app)
     web.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     return app
 

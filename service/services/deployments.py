@@ -6,13 +6,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from service.config import ROOT
+from service.config import workflows_dir
 from service.db.models import WorkflowSpec
 from service.domain.errors import NotFound, WorkflowRejected
 from service.services.context import ServiceContext
 from service.services.events import append_event
 
-WORKFLOWS_DIR = ROOT / "workflows"
+WORKFLOWS_DIR = workflows_dir()  # the packaged copies when installed; IOM_WORKFLOWS_DIR overrides
 
 
 def read_workflow_files(directory: Path = WORKFLOWS_DIR) -> dict[str, bytes]:

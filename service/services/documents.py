@@ -4,7 +4,6 @@ verification of a file someone brings back."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
-from service.config import ROOT
+from service.config import templates_dir
 from service.db.models import DocTemplate, Document, OrgUnit, Route, Signature, TeacherProfile, User
 from service.documents.context import build_context, signature_rows
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.documents.render import Template, load_template, render
 from service.domain.errors import (
+    ConcurrentUpdate,
     DocumentChanged,
     FieldProblem,
     FormRejected,
@@ -27,27 +27,17 @@ from service.domain.errors import (
     TemplateRejected,
 )
 from service.domain.route_rules import is_return
+from service.services import throttle
 from service.services.assignment import head_of
-from service.services.context import ServiceContext
+from service.services.context import NO_CLIENT, Client, ServiceContext  # noqa: F401 (re-exported)
 from service.services.events import append_event
 from service.tasks import DocumentRequest
 
-TEMPLATES_DIR = ROOT / "doc_templates"
+TEMPLATES_DIR = templates_dir()  # the packaged copies when installed; IOM_TEMPLATES_DIR overrides
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class Client:
-    """Where a request came from, recorded with a signature."""
-
-    ip: str = ""
-    user_agent: str = ""
-
-
-NO_CLIENT = Client()  # calls from the CLI, the demo and benchmarks
 
 
 # ---- templates ---------------------------------------------------------------------------------
@@ -192,7 +182,10 @@ def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode:
         raise NotAllowed("Подписать документ за другого участника нельзя")
     doc = pending_document(session, task.route_id, signs)
     if doc is None:
-        raise StepFailed(f"Нет документа «{KINDS[signs]}», ожидающего подписи")
+        # Another request (a return, a withdrawn correction) superseded the version between our
+        # reading of the task and of the document: the loser of that race gets a conflict.
+        raise ConcurrentUpdate(f"Документ «{KINDS[signs]}» уже не ожидает подписи: маршрут изменился, "
+                               "обновите страницу")
     if not isinstance(signature, dict) or not isinstance(signature.get("password"), str) \
             or not isinstance(signature.get("document_sha256"), str):
         raise FormRejected([FieldProblem("/signature", "Подтвердите подпись паролем (signature.password) и "
@@ -203,15 +196,18 @@ def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode:
                                                     Signature.signer_id == actor.user_id)):
         raise SignatureRefused("Вы уже подписали эту версию документа")
     user = session.get(User, actor.user_id)
+    throttle.check(session, user.login, client.ip, ctx.auth_clock(), "подтверждения подписи паролем")
     if not check_password_hash(user.password_hash, signature["password"]):
-        _record_refusal(ctx, task, doc, actor, client)
+        _record_refusal(ctx, task, doc, actor, user.login, client)
         raise SignatureRefused("Неверный пароль: подпись не принята")
     return doc
 
 
-def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, client: Client) -> None:
-    """A wrong password is recorded on its own, even though the request changes nothing else."""
+def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, login: str, client: Client) -> None:
+    """A wrong password is recorded on its own, even though the request changes nothing else, and
+    counts toward the same attempt limits as a failed login."""
     with ctx.uow() as uow:
+        throttle.record_failure(uow.session, login, client.ip, "signature", ctx.auth_clock())
         append_event(uow.session, route_id=task.route_id, at=ctx.clock(), kind="signature_rejected",
                      actor_id=actor.user_id, task_id=task.id, task_name=task.name,
                      data={"document_id": doc.id, "reason": "wrong_password", "ip": client.ip,

@@ -1,0 +1,67 @@
+"""gunicorn settings for production: `gunicorn -c python:service.gunicorn_conf 'service:create_app()'`
+(what scripts/serve.sh runs). It ships inside the package, so an installed service needs no
+checkout. Every value can be changed from the environment:
+
+    IOM_BIND      address(es) to listen on, comma-separated   127.0.0.1:8000
+    IOM_WORKERS   worker processes                           CPU count + 1
+    IOM_THREADS   threads per worker                         4
+    IOM_TIMEOUT   seconds before a silent worker is restarted 130
+
+Worker model: `gthread` (processes × threads). Requests here mostly wait: on the database, on
+rendering, on LibreOffice converting to PDF in a subprocess (up to 120 s, service/documents/render.py),
+so a few threads per process serve others meanwhile, and processes give the CPU-bound parts (the
+workflow engine, rendering) all cores. This is a reasoned default, not a measured one: a later
+issue measures it (bench/) and may change the numbers or the class.
+
+The `Server` response header is gunicorn's bare name (`Server: gunicorn`, no version: gunicorn
+has not sent it since 20.1); the version is only in the WSGI environ's SERVER_SOFTWARE, which the
+service never shows.
+"""
+
+from __future__ import annotations
+
+import os
+
+from service import production
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise production.ConfigurationError(f"{name}={value!r}: ожидается целое число больше 0 "
+                                            f"({name} must be a positive whole number)")
+    return int(value)
+
+
+bind = [b.strip() for b in os.environ.get("IOM_BIND", "127.0.0.1:8000").split(",") if b.strip()]
+worker_class = "gthread"
+workers = _int("IOM_WORKERS", (os.cpu_count() or 1) + 1)
+threads = _int("IOM_THREADS", 4)
+# Longer than LibreOffice's own 120 s limit, so a slow conversion reports its own error; with gthread
+# it only restarts a worker whose main loop hangs, not one with a long request.
+timeout = _int("IOM_TIMEOUT", 130)
+graceful_timeout = timeout
+keepalive = 5
+
+# Logs: requests to stdout, gunicorn's own messages to stderr; the supervisor (systemd, docker)
+# collects both. No files to rotate.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("IOM_LOG_LEVEL", "info")
+proc_name = "iom"
+
+# gunicorn ≥ 25.1 opens a control socket in $HOME/.gunicorn by default (one path for every instance
+# of the user); the service does not use it.
+control_socket_disable = True
+
+# The heartbeat file on a RAM disk where there is one (containers often mount /tmp on overlayfs).
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+
+def on_starting(server) -> None:
+    """Refuse to start, in one line, before any worker boots: a missing SECRET_KEY in production
+    would otherwise surface as a worker traceback repeated for every worker."""
+    production.check_environment()  # ConfigurationError is a RuntimeError: gunicorn prints "Error: …", exits 1
