@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.util import actor, ctx
 from service.documents.contract import TEMPLATE_FILES
-from service.documents.render import pdf_available, to_pdf
 from service.domain.access import require_admin
-from service.domain.errors import BadRequestBody, NotFound, PdfUnavailable
-from service.services import documents, views
+from service.domain.errors import BadRequestBody, NotFound
+from service.services import documents, pdfs, views
 
 bp = Blueprint("documents", __name__, url_prefix="/api")
 
@@ -27,11 +26,10 @@ def download(document_id: int, which: str, fmt: str):
     """Download a version: `content` (what is signed) or `issued` (with the signature sheet)."""
     if which not in ("content", "issued") or fmt not in ("docx", "pdf"):
         raise NotFound("Нет такого файла")
-    data, name = views.document_file(ctx(), actor(), document_id, which)
-    if fmt == "pdf":
-        if not pdf_available():
-            raise PdfUnavailable("PDF недоступен: на сервере не установлен LibreOffice")
-        data, name = to_pdf(data), name.removesuffix(".docx") + ".pdf"
+    if fmt == "pdf":  # converted once per version, then from the cache (see service.services.pdfs)
+        data, name = pdfs.document_pdf(ctx(), actor(), document_id, which, pdfs.converter_for(current_app))
+    else:
+        data, name = views.document_file(ctx(), actor(), document_id, which)
     return Response(data, mimetype=DOCX if fmt == "docx" else "application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -85,6 +85,43 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuthFailure(Base):
+    """One failed password check (a login, or a signature's confirmation), shared by every worker."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (sa.Index("ix_auth_failures_login_at", "login", "at"),
+                      sa.Index("ix_auth_failures_login_ip_at", "login", "ip", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(sa.String(100))  # lower-cased, as typed (may name nobody)
+    ip: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # login | signature
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuthKnownAddress(Base):
+    """An address a login has signed in from successfully: the per-login lock does not apply there."""
+
+    __tablename__ = "auth_known_addresses"
+    login: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    ip: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UserSession(Base):
+    """A server-side login session: the cookie carries its token; logout or idleness ends it."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ip: Mapped[str] = mapped_column(sa.String(64), server_default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(400), server_default="")
 
 
 class TeacherProfile(Base):
@@ -252,3 +289,12 @@ class TaskDraft(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column()
     saved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PdfCache(Base):
+    """The PDF of a document version's bytes, converted once (LibreOffice) and served from here."""
+
+    __tablename__ = "pdf_cache"
+    docx_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

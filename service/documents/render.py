@@ -25,6 +25,23 @@ render() rewrites the .docx zip: members in a fixed order ([Content_Types].xml, 
 then by name), timestamps 1980-01-01 00:00:00, fixed attributes, ZIP_DEFLATED at a fixed level,
 and docProps/core.xml created/modified set to 1980-01-01T00:00:00Z. The same template and context
 give the same bytes.
+
+Safety
+------
+A template is code (Jinja source inside the XML). It is checked twice:
+
+* on upload, before anything parses it, `service.documents.archive` refuses a zip whose central
+  directory declares too much (a zip bomb), and `service.documents.safety` walks the Jinja AST of
+  every part docxtpl renders and refuses private attributes, names outside the data contract and
+  the like, naming the tag;
+* every render runs in Jinja's sandbox (`ImmutableSandboxedEnvironment`), which blocks private
+  attributes, unsafe callables and changes to lists and dicts at run time, for templates that
+  reached the database some other way. An access the sandbox forbids raises at once (instead of
+  printing an empty string) and render() turns it into UnsafeTemplate. The sandbox gives the
+  same output as a plain environment for a template that does not try such things, so issued
+  documents re-render to the same SHA-256.
+
+PDF conversion lives in `service.documents.pdf` (`pdf_available` and `to_pdf` are re-exported here).
 """
 
 from __future__ import annotations
@@ -33,10 +50,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
@@ -48,11 +61,20 @@ from typing import Any
 from docx import Document
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 from markupsafe import Markup, escape
 
+from service.documents import archive, safety
 from service.documents.contract import KINDS, VARIABLES, sample_context
-from service.domain.errors import TemplateRejected
+from service.documents.pdf import pdf_available, to_pdf
+from service.domain.errors import StepFailed, TemplateRejected
+
+__all__ = [
+    "FIXED_CORE_TIME", "Template", "UnsafeTemplate", "clean_text", "load_template", "load_template_file",
+    "normalize_docx", "pdf_available", "render", "to_pdf",
+]
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 FIXED_CORE_TIME = "1980-01-01T00:00:00Z"
@@ -92,18 +114,44 @@ def _prepare(value: Any) -> Any:
     return value
 
 
-class _CachingEnvironment(Environment):
-    """An autoescaping Jinja environment that keeps the compiled form of the sources docxtpl hands
-    it (the patched XML of a template's parts): compiling is half the cost of a render, and the
-    source is the same for every render of a template. Compiled templates are immutable and
-    safe to render from several threads."""
+class UnsafeTemplate(StepFailed):
+    """A stored template tried what the sandbox forbids (it reached the database without the
+    upload checks); the cause is the sandbox's SecurityError."""
+
+
+_MAX_REPEAT = 1_000_000  # the longest string or list `*` may build in a template
+_MAX_EXPONENT = 64
+
+
+class _CachingEnvironment(ImmutableSandboxedEnvironment):
+    """An autoescaping, sandboxed Jinja environment that keeps the compiled form of the sources
+    docxtpl hands it (the patched XML of a template's parts): compiling is half the cost of a
+    render, and the source is the same for every render of a template. Compiled templates are
+    immutable and safe to render from several threads.
+
+    On top of Jinja's sandbox: a forbidden attribute raises SecurityError where it is read, and
+    `*` and `**` may not build huge values (a template has no use for either)."""
 
     max_cached = 64
+    intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self, **options: Any):
         super().__init__(autoescape=True, **options)
         self._compiled: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def unsafe_undefined(self, obj: Any, attribute: str):
+        raise SecurityError(f"обращение к служебному атрибуту «{attribute}» объекта {type(obj).__name__}")
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) \
+                        and len(seq) * times > _MAX_REPEAT:
+                    raise SecurityError(f"построение значения длиннее {_MAX_REPEAT} элементов")
+        elif operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
+            raise SecurityError(f"возведение в степень больше {_MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
 
     def from_string(self, source, globals=None, template_class=None):
         if globals or template_class or not isinstance(source, str):
@@ -135,23 +183,21 @@ def _environment(strict: bool = False) -> Environment:
 def load_template(kind: str, name: str, data: bytes) -> Template:
     """Check that `data` is a usable template for `kind` and return it.
 
-    Raises TemplateRejected (Russian message naming the file) when it is not a .docx, is
-    corrupt, has a tag syntax error, uses top-level variables the service does not give, or
-    fails to render the sample data of its kind."""
+    Raises TemplateRejected (Russian message naming the file) when it is not a .docx, breaks
+    the archive limits (a zip bomb), is corrupt, has a tag syntax error, has a tag that reaches
+    into Python (private attributes, Jinja's globals, includes: see service.documents.safety;
+    the message names the tag), uses top-level variables the service does not give, or fails
+    to render the sample data of its kind."""
     if kind not in KINDS:
         raise TemplateRejected(f"Шаблон {name}: неизвестный вид документа «{kind}»")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = set(zf.namelist())
-            if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-                raise TemplateRejected(f"Шаблон {name} не является документом .docx")
-            bad = zf.testzip()
-            if bad is not None:
-                raise TemplateRejected(f"Шаблон {name} повреждён: ошибка контрольной суммы в {bad}")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise TemplateRejected(f"Шаблон {name} не является документом .docx") from exc
-    except (OSError, RuntimeError, ValueError) as exc:  # unsupported compression, encrypted member…
-        raise TemplateRejected(f"Шаблон {name} повреждён: {exc}") from exc
+    label = f"Шаблон {name}"
+    # The archive's limits first, from its central directory: nothing below inflates a member
+    # beyond the sizes checked here (see service.documents.archive).
+    with archive.open_archive(data, label) as zf:
+        names = set(zf.namelist())
+        if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+            raise TemplateRejected(f"{label} не является документом .docx")
+        archive.verify_members(zf, label)  # every CRC-32, inflating in bounded chunks
 
     try:
         doc = Document(io.BytesIO(data))
@@ -164,18 +210,16 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
         raise TemplateRejected(f"Шаблон {name} не является документом .docx")
 
     try:
-        variables = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables(_environment())
+        sources = safety.docx_sources(data)
+    except Exception as exc:
+        raise TemplateRejected(f"Шаблон {name} повреждён: {exc}") from exc
+    try:
+        # private attributes, names outside the contract, includes…: refused with the tag
+        safety.check_sources(sources, VARIABLES[kind], label)
     except TemplateSyntaxError as exc:
         raise TemplateRejected(f"Шаблон {name} содержит ошибку в тегах шаблона: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateRejected(f"Шаблон {name} содержит ошибку в тегах шаблона: {exc}") from exc
-    except Exception as exc:
-        raise TemplateRejected(f"Шаблон {name} повреждён: {exc}") from exc
-    unknown = sorted(set(variables) - VARIABLES[kind])
-    if unknown:
-        raise TemplateRejected(
-            f"Шаблон {name} использует переменные, которых нет в данных: {', '.join(unknown)}"
-        )
 
     template = Template(kind=kind, name=name, sha256=hashlib.sha256(data).hexdigest(), data=bytes(data))
     # A trial render with the sample data (full and signed; empty lists and unsigned) catches what
@@ -188,6 +232,8 @@ def load_template(kind: str, name: str, data: bytes) -> Template:
         try:
             out = _render(template, sample, strict=True)
             Document(io.BytesIO(out))
+        except SecurityError as exc:
+            raise TemplateRejected(f"Шаблон {name} небезопасен и не принят: {exc.message}") from exc
         except UndefinedError as exc:
             raise TemplateRejected(
                 f"Шаблон {name} обращается к полю, которого нет в данных: {exc.message}"
@@ -210,8 +256,13 @@ def load_template_file(kind: str, path: str | os.PathLike[str]) -> Template:
 def render(template: Template, context: dict[str, Any]) -> bytes:
     """The .docx for `context`, byte-identical for the same template and context.
 
-    Does not modify `context`; safe to call from several threads at once."""
-    return _render(template, context, strict=False)
+    Does not modify `context`; safe to call from several threads at once. Raises UnsafeTemplate
+    when the template tries what the sandbox forbids."""
+    try:
+        return _render(template, context, strict=False)
+    except SecurityError as exc:
+        raise UnsafeTemplate(f"Шаблон {template.name} ({template.sha256[:12]}…) небезопасен, песочница "
+                             f"запретила: {exc.message}. Загрузите исправленный шаблон") from exc
 
 
 def _render(template: Template, context: Mapping[str, Any], *, strict: bool) -> bytes:
@@ -256,74 +307,9 @@ def normalize_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
-# --------------------------------------------------------------------------- PDF
+# --------------------------------------------------------------------------- .docx check
 
 
 def _is_docx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "word/document.xml" in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
-
-
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def pdf_available() -> bool:
-    return _soffice() is not None
-
-
-def to_pdf(docx: bytes, timeout: float = 120) -> bytes | None:
-    """PDF of a .docx through LibreOffice headless; None when LibreOffice is not installed.
-
-    Each call converts in a fresh temporary directory with its own LibreOffice profile, so calls
-    may run in parallel. Raises RuntimeError (with LibreOffice's output) on failure or timeout,
-    ValueError when `docx` is not a .docx (LibreOffice would happily print it as plain text)."""
-    exe = _soffice()
-    if exe is None:
-        return None
-    if not _is_docx(docx):
-        raise ValueError("to_pdf: the data is not a .docx document")
-    with tempfile.TemporaryDirectory(prefix="iom-pdf-") as tmp:
-        work = Path(tmp)
-        src = work / "document.docx"
-        src.write_bytes(docx)
-        profile = (work / "profile").as_uri()
-        cmd = [
-            exe,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--invisible",
-            "--nologo",
-            "--nodefault",
-            "--nofirststartwizard",
-            "--norestore",
-            "--convert-to",
-            "pdf:writer_pdf_Export",
-            "--outdir",
-            str(work),
-            str(src),
-        ]
-        env = {**os.environ, "HOME": str(work), "SAL_USE_VCLPLUGIN": "svp"}
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=work, start_new_session=True
-        )
-        try:
-            stdout, stderr = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            stdout, stderr = proc.communicate()
-            raise RuntimeError(
-                f"LibreOffice не завершил преобразование в PDF за {timeout:g} с: "
-                f"{stderr.decode('utf-8', 'replace').strip()}"
-            ) from exc
-        pdf = work / "document.pdf"
-        if proc.returncode != 0 or not pdf.exists():
-            output = (stderr or stdout).decode("utf-8", "replace").strip()
-            raise RuntimeError(f"LibreOffice не смог преобразовать документ в PDF (код {proc.returncode}): {output}")
-        return pdf.read_bytes()
+    """A zip within the archive limits that holds word/document.xml (nothing is inflated)."""
+    return archive.is_docx(data)
