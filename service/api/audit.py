@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.api.util import actor, ctx
-from service.services import audit, audit_export, audit_replay
+from service.services import audit, audit_export, audit_replay, pdfs
 
 bp = Blueprint("audit", __name__, url_prefix="/api/routes")
 
@@ -55,5 +55,5 @@ def export(route_id: int, fmt: str):
 def certificate(route_id: int, fmt: str):
     """The audit certificate: who did what and when, document hashes, the chain head."""
     _auditor()
-    data, name, mimetype = audit_export.certificate(ctx(), route_id, fmt)
+    data, name, mimetype = audit_export.certificate(ctx(), route_id, fmt, pdfs.converter_for(current_app))
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

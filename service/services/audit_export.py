@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from docx.shared import Pt
 
 from service.db.models import Event
-from service.documents.render import pdf_available, to_pdf
-from service.domain.errors import NotFound, PdfUnavailable
-from service.services import audit, views
+from service.domain.errors import NotFound
+from service.services import audit, pdfs, views
 from service.services.context import ServiceContext
 
 EVENT_TITLES = {
@@ -97,13 +96,13 @@ def _certificate_docx(data: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def certificate(ctx: ServiceContext, route_id: int, fmt: str) -> tuple[bytes, str, str]:
+def certificate(ctx: ServiceContext, route_id: int, fmt: str, converter=None) -> tuple[bytes, str, str]:
+    """The certificate as .docx, or as PDF through the host's bounded, cached converter
+    (`service.services.pdfs`; required for "pdf")."""
     if fmt not in ("docx", "pdf"):
         raise NotFound("Формат: docx или pdf")
     data = _certificate_docx(history(ctx, route_id))
     if fmt == "docx":
         return data, f"audit-route-{route_id}.docx", \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    if not pdf_available():
-        raise PdfUnavailable("PDF недоступен: на сервере не установлен LibreOffice")
-    return to_pdf(data), f"audit-route-{route_id}.pdf", "application/pdf"
+    return pdfs.cached_pdf(ctx, converter, data), f"audit-route-{route_id}.pdf", "application/pdf"

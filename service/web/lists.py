@@ -12,9 +12,13 @@ from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
 
 
+MAX_ID = 2_147_483_647  # the id columns' range (PostgreSQL `integer`)
+
+
 def _int(name: str) -> int | None:
+    """A positive whole number from the query string; anything else (or past the id range) is no filter."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID else None
 
 
 def _date(name: str) -> date | None:

@@ -46,3 +46,14 @@ def test_a_deputy_head_sees_what_waits_for_their_school_head(people, new_route):
     page = people("deputy_gym").get("/queue").get_data(as_text=True)
     assert str(rid) in _rows(page) and "Директорова Елена Викторовна" in page
     assert 'name="task_id"' not in page  # watching, not signing
+
+
+@pytest.mark.parametrize("query", ["page=99999999999999999999", "school=2147483648", "tutor=9223372036854775808",
+                                   "min_days=99999999999999", "tutor=٣", "from=9999-99-99"])
+def test_filters_past_any_range_are_refused_or_ignored_never_a_server_error(people, new_route, query):
+    new_route()
+    for login, page in (("head_cnppm", "/queue"), ("auditor", "/routes")):
+        r = people(login).get(f"{page}?{query}")
+        assert r.status_code in (200, 422), (page, r.status_code)
+        if r.status_code == 422:
+            assert "Данные не приняты" in r.get_data(as_text=True)
