@@ -11,7 +11,6 @@ from service.services import queues, routes, views
 from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
 
-
 MAX_ID = 2_147_483_647  # the id columns' range (PostgreSQL `integer`)
 
 
