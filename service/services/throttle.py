@@ -19,6 +19,7 @@ under attack waits until the wide window passes (at most `LOGIN_WINDOW`).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ from service.domain.errors import TooManyAttempts
 PAIR_ATTEMPTS, PAIR_WINDOW = 5, timedelta(minutes=15)
 LOGIN_ATTEMPTS, LOGIN_WINDOW = 20, timedelta(hours=1)
 KNOWN_ADDRESS_FOR = timedelta(days=180)
+PURGE_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,11 @@ def record_failure(session, login: str, ip: str, kind: str, now: datetime, limit
     """Count one wrong password (`kind`: login | signature); old records of the login are dropped."""
     key = _key(login)
     oldest_kept = now - max(limits.pair_window, limits.login_window)
-    session.execute(sa.delete(AuthFailure).where(AuthFailure.login == key, AuthFailure.at <= oldest_kept))
+    stale = AuthFailure.at <= oldest_kept
+    # The login's own old records go every time; now and then everyone's, so that guesses at
+    # logins that name nobody do not pile up.
+    session.execute(sa.delete(AuthFailure).where(stale if random.random() < PURGE_SHARE else
+                                                 sa.and_(AuthFailure.login == key, stale)))
     session.add(AuthFailure(login=key, ip=ip[:64], kind=kind, at=now))
 
 
