@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from service.domain.errors import DocumentChanged, FormRejected, SignatureRefused
+from service.forms import build_fields, parse_form
 from service.services import drafts, routes, views
 from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
-from service.web.schema_form import build_fields, parse_form
 
 
 def _page(view: dict, value: dict | None, errors: dict[str, str], status: int = 200, error: str | None = None,

@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
+from service.forms import to_form_data
 from service.samples import VALID
 from service.services.demo import PASSWORD
-from service.web.schema_form import to_form_data
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from service.forms import to_form_data
 from service.samples import VALID
 from service.services.demo import PASSWORD
-from service.web.schema_form import to_form_data
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from service.forms import FieldError, FormCatalog, UnknownForm
+from service.forms import pointers as json_pointer
+from service.forms.refs import SchemaRefs
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = ROOT / "forms"
@@ -529,3 +531,40 @@ def test_other_keywords_get_russian_messages(custom_catalog, field, value, messa
 )
 def test_any_of_reports_the_alternative_that_got_furthest(custom_catalog, value, expected):
     assert custom_catalog.validate("custom", {"day": "2024-01-01", "hours": value}) == expected
+
+
+# --- JSON pointers and references ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tokens", "pointer"),
+    [([], ""), (["info", "full_name"], "/info/full_name"), (["activities", 0, "title"], "/activities/0/title"),
+     (["a/b", "c~d", "~1"], "/a~1b/c~0d/~01"), ([""], "/")],
+)
+def test_json_pointers_escape_and_split_back(tokens, pointer):
+    assert json_pointer.join(tokens) == pointer
+    assert json_pointer.split(pointer) == [str(t) for t in tokens]
+
+
+def test_a_json_pointer_joins_below_a_base_and_must_start_with_a_slash():
+    assert json_pointer.join(["0", "title"], base="/activities") == "/activities/0/title"
+    with pytest.raises(ValueError, match="starts with '/'"):
+        json_pointer.split("info")
+
+
+def test_references_resolve_inside_the_schema_only():
+    root = {"$defs": {"a/b": {"type": "string"}, "alias": {"$ref": "#/$defs/a~1b", "title": "Псевдоним"}},
+            "prefixItems": [{"const": 1}]}
+    refs = SchemaRefs(root)
+    assert refs.resolve("#") is root
+    assert refs.resolve("#/$defs/a~1b") == {"type": "string"}
+    assert refs.resolve("#/prefixItems/0") == {"const": 1}
+    assert refs.resolve("#/$defs/missing") is None
+    assert refs.resolve("https://example.org/x.json") is None
+    assert refs.target({"$ref": "#/$defs/alias"}) == {"type": "string"}
+    assert refs.merged({"$ref": "#/$defs/alias", "description": "д"}) == {
+        "type": "string", "title": "Псевдоним", "description": "д"}
+    with pytest.raises(ValueError, match="only local"):
+        refs.merged({"$ref": "https://example.org/x.json"})
+    with pytest.raises(ValueError, match="unresolvable"):
+        refs.merged({"$ref": "#/$defs/missing"})

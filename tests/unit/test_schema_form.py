@@ -10,8 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from werkzeug.datastructures import MultiDict
 
 from service.forms import FormCatalog
-from service.samples import VALID
-from service.web.schema_form import (
+from service.forms.html import (
     CHOOSE,
     Field,
     build_fields,
@@ -19,6 +18,7 @@ from service.web.schema_form import (
     to_form_data,
     unplaced_errors,
 )
+from service.samples import VALID
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMS_DIR = ROOT / "forms"
@@ -407,3 +407,64 @@ def test_error_is_rendered_at_a_table_cell(macros):
     assert cell.get("aria-invalid") == "true"
     assert cell.getparent().xpath("./div[@role='alert']")[0].text == "Поле не может быть пустым"
     assert len(doc.xpath("//*[@aria-invalid='true']")) == 1
+
+
+# --- free text -------------------------------------------------------------------------------
+
+# What every form showed as a <textarea> before the free-text fields were marked in the schemas
+# (a field name list used to decide it); the rendered forms were compared whole, before and after.
+TEXTAREAS = {
+    "acknowledge": ["/comment"],
+    "activity_report": ["/reports/__i__/reason_not_done", "/reports/__i__/result"],
+    "conclusions": ["/prolong_reason", "/text"],
+    "correction": ["/reason"],
+    "draft": ["/entry_diagnostics/deficits/__i__/deficit", "/info/awards", "/info/education", "/info/titles"],
+    "final_results": ["/final_diagnostics/deficits/__i__/deficit", "/final_events/__i__/note"],
+    "implementation": ["/interim_results"],
+    "review": ["/comment"],
+    "sign": ["/comment"],
+}
+
+
+def _marked_free_text(node: object) -> int:
+    """How many schemas below `node` carry "x-free-text": true (each must be a string)."""
+    if isinstance(node, list):
+        return sum(_marked_free_text(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    here = node.get("x-free-text") is True
+    assert not here or node.get("type") == "string", node
+    return here + sum(_marked_free_text(value) for value in node.values())
+
+
+@pytest.mark.parametrize("name", FORM_NAMES)
+def test_the_free_text_fields_of_every_form_are_marked_and_shown_as_textareas(name):
+    fields = build_fields(schema(name), None)
+    everything = [f for top in fields for f in top.walk()]
+    everything += [c for f in everything for c in f.columns]
+    assert sorted(f.name for f in everything if f.kind == "textarea") == TEXTAREAS[name]
+    assert _marked_free_text(schema(name)) == len(TEXTAREAS[name])  # a mark per field, none elsewhere
+
+
+def test_a_string_is_a_textarea_when_marked_free_text_or_longer_than_300_characters():
+    custom = {
+        "type": "object",
+        "properties": {
+            "note": {"type": "string", "x-free-text": True},
+            "name": {"type": "string"},
+            "short": {"type": "string", "maxLength": 300},
+            "long": {"type": "string", "maxLength": 301},
+            "referenced": {"$ref": "#/$defs/remark", "title": "Замечание"},
+        },
+        "$defs": {"remark": {"type": "string", "x-free-text": True}},
+    }
+    kinds = {f.name: f.kind for f in build_fields(custom, None)}
+    assert kinds == {"/note": "textarea", "/name": "text", "/short": "text", "/long": "textarea",
+                     "/referenced": "textarea"}
+
+
+def test_a_free_text_mark_is_ignored_by_validation(tmp_path):
+    form = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"note": {"type": "string", "x-free-text": True}}}
+    (tmp_path / "noted.json").write_text(json.dumps(form), encoding="utf-8")
+    assert FormCatalog(tmp_path).validate("noted", {"note": "строка\nещё строка"}) == []

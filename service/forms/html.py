@@ -11,6 +11,9 @@ Every input is named by the JSON pointer of its value ("/info/full_name",
   page can show it back);
 * :func:`to_form_data` is the reverse of :func:`parse_form`: what a browser would post for a
   value (tests, browser tests).
+
+A string is a <textarea> when its schema marks it as free text (``"x-free-text": true``, an
+annotation JSON Schema validation ignores) or allows more than TEXTAREA_MIN_LENGTH characters.
 """
 
 from __future__ import annotations
@@ -21,13 +24,23 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PLACEHOLDER = "__i__"  # the row index in the names of a table's template row
-CHOOSE = "— выберите —"
+from service.forms import pointers
+from service.forms.messages import CHOOSE
+from service.forms.refs import SchemaRefs
 
-# Free-text properties rendered as a textarea when the schema gives no maxLength.
-FREE_TEXT = frozenset(
-    {"comment", "text", "reason", "interim_results", "education", "awards", "titles", "note", "result"}
-)
+__all__ = [
+    "CHOOSE",
+    "PLACEHOLDER",
+    "Field",
+    "build_fields",
+    "html_id",
+    "parse_form",
+    "to_form_data",
+    "unplaced_errors",
+]
+
+PLACEHOLDER = "__i__"  # the row index in the names of a table's template row
+FREE_TEXT = "x-free-text"  # the schema annotation of a free-text string (a textarea)
 TEXTAREA_MIN_LENGTH = 300  # maxLength above this → textarea
 
 _TRUE = frozenset({"on", "1", "true", "yes", "да"})
@@ -89,37 +102,6 @@ def html_id(name: str) -> str:
 # --- schema walking --------------------------------------------------------------------------
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def _resolve(root: dict, schema: Any, depth: int = 0) -> dict:
-    """The schema with local "$ref"s resolved; keywords next to "$ref" (e.g. a "title") win."""
-    if not isinstance(schema, dict):
-        return {}
-    ref = schema.get("$ref")
-    if not isinstance(ref, str) or depth > 20:
-        return schema
-    if not ref.startswith("#"):
-        raise ValueError(f"only local $ref are supported: {ref!r}")
-    node: Any = root
-    for token in filter(None, ref[1:].split("/")):
-        token = _unescape(token)
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise ValueError(f"unresolvable $ref {ref!r}")
-    merged = dict(_resolve(root, node, depth + 1))
-    merged.update((k, v) for k, v in schema.items() if k != "$ref")
-    return merged
-
-
 def _type(schema: dict) -> str | None:
     types = schema.get("type")
     if isinstance(types, list):
@@ -127,7 +109,7 @@ def _type(schema: dict) -> str | None:
     return types if isinstance(types, str) else None
 
 
-def _kind(schema: dict, prop: str) -> str:
+def _kind(schema: dict) -> str:
     if schema.get("const") is True or _type(schema) == "boolean":
         return "checkbox"
     if isinstance(schema.get("enum"), list):
@@ -141,20 +123,20 @@ def _kind(schema: dict, prop: str) -> str:
         return kind
     if schema.get("format") == "date":
         return "date"
+    if schema.get(FREE_TEXT) is True:
+        return "textarea"
     max_length = schema.get("maxLength")
-    if isinstance(max_length, int):
-        return "textarea" if max_length > TEXTAREA_MIN_LENGTH else "text"
-    return "textarea" if prop in FREE_TEXT else "text"
+    return "textarea" if isinstance(max_length, int) and max_length > TEXTAREA_MIN_LENGTH else "text"
 
 
-def _properties(root: dict, schema: dict) -> Iterator[tuple[str, dict, bool]]:
+def _properties(refs: SchemaRefs, schema: dict) -> Iterator[tuple[str, dict, bool]]:
     required = schema.get("required") or []
     for prop, sub in (schema.get("properties") or {}).items():
-        yield prop, _resolve(root, sub), prop in required
+        yield prop, refs.merged(sub), prop in required
 
 
-def _items(root: dict, schema: dict) -> dict:
-    return _resolve(root, schema.get("items"))
+def _items(refs: SchemaRefs, schema: dict) -> dict:
+    return refs.merged(schema.get("items"))
 
 
 def _text(value: Any) -> str:
@@ -182,33 +164,33 @@ def build_fields(
     it, else its closest ancestor. Errors for "" (the whole form) are not placed; show them above
     the form (see :func:`unplaced_errors`).
     """
-    root = _resolve(schema, schema)
-    fields = _object_fields(schema, root, value if isinstance(value, Mapping) else {}, "", "", None)
+    refs = SchemaRefs(schema)
+    fields = _object_fields(refs, refs.merged(schema), value if isinstance(value, Mapping) else {}, "", "", None)
     _place_errors(fields, _error_map(errors))
     return fields
 
 
 def _object_fields(
-    root: dict, schema: dict, value: Mapping[str, Any], pointer: str, prefix: str, row: int | None
+    refs: SchemaRefs, schema: dict, value: Mapping[str, Any], pointer: str, prefix: str, row: int | None
 ) -> list[Field]:
     result = []
-    for prop, sub, required in _properties(root, schema):
-        name = f"{pointer}/{_escape(prop)}"
-        result.extend(_prop_fields(root, prop, sub, required, value.get(prop), name, prefix, row))
+    for prop, sub, required in _properties(refs, schema):
+        name = f"{pointer}/{pointers.escape(prop)}"
+        result.extend(_prop_fields(refs, prop, sub, required, value.get(prop), name, prefix, row))
     return result
 
 
 def _prop_fields(
-    root: dict, prop: str, sub: dict, required: bool, value: Any, name: str, prefix: str, row: int | None
+    refs: SchemaRefs, prop: str, sub: dict, required: bool, value: Any, name: str, prefix: str, row: int | None
 ) -> list[Field]:
     """The field(s) of one property. Inside a table row (``row`` is not None) objects are
     flattened into their fields with "Group: Sub" labels."""
-    kind = _kind(sub, prop)
+    kind = _kind(sub)
     label = prefix + str(sub.get("title") or prop)
     help_text = sub.get("description") if isinstance(sub.get("description"), str) else None
     if kind == "object":
         children = _object_fields(
-            root, sub, value if isinstance(value, Mapping) else {}, name, f"{label}: " if row is not None else "", row
+            refs, sub, value if isinstance(value, Mapping) else {}, name, f"{label}: " if row is not None else "", row
         )
         if row is not None:
             for child in children:
@@ -218,7 +200,7 @@ def _prop_fields(
     if kind == "table":
         if row is not None:
             raise ValueError(f"arrays inside table rows are not supported: {name}")
-        return [_table(root, sub, required, value, name, label, help_text)]
+        return [_table(refs, sub, required, value, name, label, help_text)]
     if kind == "checkbox":
         # Only a checkbox that must be ticked (const: true, e.g. an acknowledgement) is required:
         # an unticked optional or required boolean is simply False.
@@ -237,20 +219,22 @@ def _prop_fields(
     return [result]
 
 
-def _table(root: dict, schema: dict, required: bool, value: Any, name: str, label: str, help_text: str | None) -> Field:
-    items = _items(root, schema)
+def _table(
+    refs: SchemaRefs, schema: dict, required: bool, value: Any, name: str, label: str, help_text: str | None
+) -> Field:
+    items = _items(refs, schema)
     min_items = schema.get("minItems")
     required = required or (isinstance(min_items, int) and min_items > 0)
     table = Field(name, label, "table", value, required, help=help_text)
-    objects = _kind(items, "") == "object"
+    objects = _kind(items) == "object"
     item_label = str(items.get("title") or label)
 
     def cells(index: str, item: Any) -> list[Field]:
         pointer = f"{name}/{index}"
         if objects:
-            return _object_fields(root, items, item if isinstance(item, Mapping) else {}, pointer, "", 0)
+            return _object_fields(refs, items, item if isinstance(item, Mapping) else {}, pointer, "", 0)
         # Scalar items: one column, labelled by the item's title.
-        cell = _prop_fields(root, "", items, True, item, pointer, "", 0)[0]
+        cell = _prop_fields(refs, "", items, True, item, pointer, "", 0)[0]
         cell.label = item_label
         return [cell]
 
@@ -327,8 +311,8 @@ def _tree(form: Mapping[str, Any]) -> _Node:
         values = getlist(key) if callable(getlist) else [form[key]]
         values = [v if isinstance(v, str) else str(v) for v in values]
         node = top
-        for token in key[1:].split("/"):
-            node = node.children.setdefault(_unescape(token), _Node())
+        for token in pointers.split(key):
+            node = node.children.setdefault(token, _Node())
         node.values = (node.values or []) + values
     return top
 
@@ -346,24 +330,25 @@ def parse_form(schema: dict, form: Mapping[str, Any]) -> dict:
     (a required field, so validation reports it; an optional free text such as a comment).
     Text is kept as typed except that "\\r\\n" becomes "\\n".
     """
-    return _parse_object(schema, _resolve(schema, schema), _tree(form))
+    refs = SchemaRefs(schema)
+    return _parse_object(refs, refs.merged(schema), _tree(form))
 
 
-def _parse_object(root: dict, schema: dict, node: _Node) -> dict:
+def _parse_object(refs: SchemaRefs, schema: dict, node: _Node) -> dict:
     result: dict[str, Any] = {}
-    for prop, sub, required in _properties(root, schema):
+    for prop, sub, required in _properties(refs, schema):
         child = node.children.get(prop)
-        kind = _kind(sub, prop)
+        kind = _kind(sub)
         if kind == "checkbox":
             result[prop] = bool(child and child.values and any(v.strip().lower() in _TRUE for v in child.values))
         elif kind == "object":
             if child is None or not child.children:
                 continue
-            value = _parse_object(root, sub, child)
+            value = _parse_object(refs, sub, child)
             if required or not _blank(value):
                 result[prop] = value
         elif kind == "table":
-            items = _parse_array(root, sub, child)
+            items = _parse_array(refs, sub, child)
             if items or required:
                 result[prop] = items
         elif child is not None and child.values is not None:
@@ -373,16 +358,16 @@ def _parse_object(root: dict, schema: dict, node: _Node) -> dict:
     return result
 
 
-def _parse_array(root: dict, schema: dict, node: _Node | None) -> list:
+def _parse_array(refs: SchemaRefs, schema: dict, node: _Node | None) -> list:
     if node is None:
         return []
-    items = _items(root, schema)
+    items = _items(refs, schema)
     indices = sorted((int(k), child) for k, child in node.children.items() if _INDEX.fullmatch(k))
     result = []
     for _, child in indices:
-        if _kind(items, "") == "object":
-            value: Any = _parse_object(root, items, child)
-        elif _kind(items, "") == "checkbox":
+        if _kind(items) == "object":
+            value: Any = _parse_object(refs, items, child)
+        elif _kind(items) == "checkbox":
             value = bool(child.values and any(v.strip().lower() in _TRUE for v in child.values))
         elif child.values is not None:
             value = _coerce(items, child.values[0])
@@ -454,21 +439,22 @@ def to_form_data(schema: dict, value: Mapping[str, Any]) -> dict[str, str]:
     Checked checkboxes post "on", unchecked ones nothing. parse_form(schema, to_form_data(schema,
     v)) == v for every valid v that has no empty optional dates/enums/numbers."""
     result: dict[str, str] = {}
-    _flatten(schema, _resolve(schema, schema), value, "", result)
+    refs = SchemaRefs(schema)
+    _flatten(refs, refs.merged(schema), value, "", result)
     return result
 
 
-def _flatten(root: dict, schema: dict, value: Any, pointer: str, out: dict[str, str]) -> None:
-    kind = _kind(schema, "")
+def _flatten(refs: SchemaRefs, schema: dict, value: Any, pointer: str, out: dict[str, str]) -> None:
+    kind = _kind(schema)
     if isinstance(value, Mapping) and kind == "object":
-        props = dict((p, s) for p, s, _ in _properties(root, schema))
+        props = dict((p, s) for p, s, _ in _properties(refs, schema))
         for key, item in value.items():
             if key in props:
-                _flatten(root, props[key], item, f"{pointer}/{_escape(key)}", out)
+                _flatten(refs, props[key], item, f"{pointer}/{pointers.escape(key)}", out)
     elif isinstance(value, list) and kind == "table":
-        items = _items(root, schema)
+        items = _items(refs, schema)
         for index, item in enumerate(value):
-            _flatten(root, items, item, f"{pointer}/{index}", out)
+            _flatten(refs, items, item, f"{pointer}/{index}", out)
     elif kind == "checkbox":
         if value is True:
             out[pointer] = "on"
