@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from service.api.util import actor, ctx, json_body
 from service.domain.errors import FieldProblem, FormRejected
+from service.http.guards import MAX_ID
 from service.services import admin, routes, views
 
 bp = Blueprint("routes", __name__, url_prefix="/api/routes")
@@ -15,6 +16,9 @@ def _int_field(body: dict, name: str, problems: list[FieldProblem]) -> int:
     value = body.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         problems.append(FieldProblem(f"/{name}", "Укажите идентификатор пользователя"))
+        return 0
+    if value > MAX_ID:
+        problems.append(FieldProblem(f"/{name}", f"Идентификатор пользователя — целое от 1 до {MAX_ID}"))
         return 0
     return value
 

@@ -24,14 +24,33 @@ def one_task(task_id: str):
     return jsonify(views.task_view(ctx(), actor(), task_id))
 
 
+def _complete_problems(body: dict) -> list[FieldProblem]:
+    """The shape of a completion: `data` an object (the form checks the rest), `signature`, when
+    given, an object of two strings."""
+    if "data" not in body:
+        return [FieldProblem("/data", "Нет данных формы (поле data)")]
+    problems = []
+    if not isinstance(body["data"], dict):
+        problems.append(FieldProblem("/data", "Данные формы — JSON-объект"))
+    signature = body.get("signature")
+    if signature is not None and not isinstance(signature, dict):
+        problems.append(FieldProblem("/signature", "Подпись — объект {password, document_sha256}"))
+    elif isinstance(signature, dict):
+        problems += [FieldProblem(f"/signature/{name}", f"{title} — строка")
+                     for name, title in (("password", "Пароль"), ("document_sha256", "Хеш документа"))
+                     if name in signature and not isinstance(signature[name], str)]
+    return problems
+
+
 @bp.post("/<task_id>/complete")
 def complete(task_id: str):
     """Complete a task with the form data in `data`; a signature also needs `signature`
     = {password, document_sha256}."""
     who = actor()
     body = json_body()
-    if "data" not in body:
-        raise FormRejected([FieldProblem("/data", "Нет данных формы (поле data)")])
+    problems = _complete_problems(body)
+    if problems:
+        raise FormRejected(problems)
     client = Client(request.remote_addr or "", request.user_agent.string or "")
     return jsonify(routes.complete_task(ctx(), who, task_id, body["data"], body.get("signature"), client))
 

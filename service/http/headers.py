@@ -61,7 +61,8 @@ def init_app(app: Flask) -> None:
         headers["Referrer-Policy"] = "same-origin"
         if _secure(app):
             headers["Strict-Transport-Security"] = HSTS
-        if request.endpoint not in STATIC_ENDPOINTS:
+        # a static file may be cached; an error page (even for a static path) names the user
+        if request.endpoint not in STATIC_ENDPOINTS or response.status_code >= 400:
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
             headers.pop("Pragma", None)

@@ -15,6 +15,8 @@ from service.services.context import ServiceContext
 from service.services.events import append_event
 from service.services.routes import load_task
 
+MAX_ID = 2_147_483_647  # the range of the id columns (PostgreSQL `integer`)
+
 
 def _reason(reason: Any) -> str:
     if not isinstance(reason, str) or not reason.strip():
@@ -36,7 +38,7 @@ def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: 
         task, _ = load_task(s, task_id)
         if task.state != "ready":
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
-        person = s.get(User, assignee_id) if type(assignee_id) is int else None
+        person = s.get(User, assignee_id) if type(assignee_id) is int and 1 <= assignee_id <= MAX_ID else None
         if person is None or not person.is_active:
             raise FormRejected([FieldProblem("/assignee_id", "Пользователь не найден или отключён")])
         _lock_route(s, task.route_id)

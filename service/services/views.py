@@ -85,7 +85,24 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
         }
 
 
+# Event data that identifies a signer's device (document_signed, signature_rejected): only
+# auditors and admins see it; everyone else who may view the route sees who did what and when.
+DEVICE_KEYS = frozenset({"ip", "user_agent"})
+
+
+def _sees_devices(actor: Actor) -> bool:
+    return actor.is_admin or actor.has("auditor")
+
+
+def _event_data(data: Any, devices: bool) -> Any:
+    if devices or not isinstance(data, dict) or not DEVICE_KEYS & data.keys():
+        return data
+    return {k: v for k, v in data.items() if k not in DEVICE_KEYS}
+
+
 def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
+    """The route's history, oldest first; device details only for auditors and admins."""
+    devices = _sees_devices(actor)
     with ctx.uow() as uow:
         s = uow.session
         route = _load_route(s, actor, route_id)
@@ -96,7 +113,7 @@ def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[
             "actor": {"id": e.actor_id, "name": names.get(e.actor_id)} if e.actor_id else None,
             "on_behalf_of": ({"id": e.on_behalf_of_id, "name": names.get(e.on_behalf_of_id)}
                              if e.on_behalf_of_id else None),
-            "data": e.data,
+            "data": _event_data(e.data, devices),
         } for e in events]
 
 
