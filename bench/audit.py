@@ -62,10 +62,11 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 import service.services.documents as documents_service  # noqa: E402
-from service.app import build_context  # noqa: E402
+from service.app import build_service_context as build_context  # noqa: E402
 from service.db import migrate  # noqa: E402
 from service.db.models import Document, Event, Route  # noqa: E402
 from service.documents import render as render_module  # noqa: E402
+from service.domain.access import OPERATOR  # noqa: E402
 from service.domain.audit import GENESIS, chain_hash, event_fields  # noqa: E402
 from service.samples import VALID  # noqa: E402
 from service.services import accounts, audit, audit_replay, demo, deployments, documents, routes  # noqa: E402
@@ -228,7 +229,7 @@ class Bench:
 def profile_replay(ctx, rid: int, top: int = 15) -> str:
     prof = cProfile.Profile()
     prof.enable()
-    audit_replay.replay(ctx, rid)
+    audit_replay.replay(ctx, OPERATOR, rid)
     prof.disable()
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(top)
@@ -260,11 +261,12 @@ def main() -> None:
             f"{len(first.calls)} renders in {time.perf_counter() - t0:.1f}s")
 
         # ---- A: replay ----
-        check = audit_replay.replay(ctx, rid)
+        check = audit_replay.replay(ctx, OPERATOR, rid)
         assert check["ok"], check["divergence"]
-        samples = [timed(lambda: audit_replay.replay(ctx, rid)) for _ in range(args.reps)]
+        samples = [timed(lambda: audit_replay.replay(ctx, OPERATOR, rid)) for _ in range(args.reps)]
         replay_ms = median_ms(samples)
-        chain_ms = median_ms([timed(lambda: audit.verify_route(ctx, rid, documents=False)) for _ in range(args.reps)])
+        chain_ms = median_ms([timed(lambda: audit.verify_route(ctx, OPERATOR, rid, documents=False))
+                              for _ in range(args.reps)])
         print(f"A  replay of a route with {args.corrections} corrections ({n_events} events, "
               f"{activities} activities): median {replay_ms:.1f} ms of {args.reps} "
               f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f}); "

@@ -289,7 +289,7 @@ def profile_service(bench: Bench) -> None:
 # Extra: _new_version against a real SQLite database
 # ---------------------------------------------------------------------------------------------
 def measure_db(bench: Bench, reps: int, warmup: int) -> tuple[float, float]:
-    from service.app import build_context as build_service_context
+    from service.app import build_service_context
     from service.db import migrate
     from service.db.models import Route
     from service.services import accounts, demo, deployments, documents, routes

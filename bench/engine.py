@@ -54,7 +54,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from werkzeug.security import check_password_hash, generate_password_hash  # noqa: E402
 
-from service.app import build_context  # noqa: E402
+from service.app import build_service_context as build_context  # noqa: E402
 from service.db import migrate  # noqa: E402
 from service.db.models import Route, RouteState, Task, User, WorkflowSpec  # noqa: E402
 from service.domain.access import WORKFLOW_ROLES  # noqa: E402

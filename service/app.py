@@ -18,7 +18,7 @@ from service.domain.access import WORKFLOW_ROLES
 from service.engine.adapter import WorkflowEngine
 from service.forms import FormCatalog
 from service.http import auth as http_auth
-from service.http import guards, headers
+from service.http import errors, guards, headers
 from service.services.context import ServiceContext
 from service.tasks import default_handlers
 
@@ -64,7 +64,7 @@ def _exclusive_copy(source: Path, target: Path) -> None:
         f.write(source.read_text())
 
 
-def build_context(url: str, clock=None) -> ServiceContext:
+def build_service_context(url: str, clock=None) -> ServiceContext:
     """The service context alone (CLI, benchmarks, tests without HTTP)."""
     forms = FormCatalog(forms_dir())
     engine = WorkflowEngine(default_handlers(), set(WORKFLOW_ROLES), set(forms.names()))
@@ -90,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
     app.json.ensure_ascii = False
-    app.extensions["iom"] = build_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
+    app.extensions["iom"] = build_service_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
     if app.config.get("AUTH_CLOCK") is not None:
         app.extensions["iom"].auth_clock = app.config["AUTH_CLOCK"]
 
@@ -99,12 +99,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     guards.init_app(app)  # before the blueprints: it replaces the `int` URL converter
     http_auth.init_app(app)
+    errors.init_app(app)
     init_api(app)
     web.init_app(app)
     headers.init_app(app)
     cli.init_app(app)
     return app
-
-
-def services(app: Flask) -> ServiceContext:
-    return app.extensions["iom"]

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
+from service.domain.access import OPERATOR
 from service.domain.errors import RouteError
 
 
@@ -108,25 +107,12 @@ def create_user(login: str, full_name: str, roles: tuple[str, ...], password: st
 @click.option("--documents", is_flag=True, help="Также пересчитать хеши файлов документов и проверить подписи.")
 def verify_all(documents: bool) -> None:
     """Check the hash chains of all routes (and the system chain); exit 1 on any failure."""
-    import sqlalchemy as sa
-
-    from service.db.models import Route
     from service.services import audit
 
-    ctx = _ctx()
-    with ctx.sessions() as s:
-        total = s.scalar(sa.select(sa.func.count()).select_from(Route))
-    with click.progressbar(length=total, label="Проверка цепочек", file=sys.stderr) as bar:
-        failures = audit.verify_chains(ctx, progress=bar.update)
-    if documents:
-        with ctx.sessions() as s:
-            ids = s.scalars(sa.select(Route.id).order_by(Route.id)).all()
-        checked = {f.route_id for f in failures}
-        with click.progressbar(ids, label="Документы и подписи", file=sys.stderr) as bar:
-            for route_id in bar:
-                report = audit.verify_route(ctx, route_id)
-                if not report.ok and route_id not in checked:
-                    failures.append(report)
+    def progress(stage: str, done: int, total: int) -> None:
+        click.echo(f"\r{stage}: {done}/{total}", nl=done >= total, err=True)
+
+    total, failures = audit.verify_all(_ctx(), OPERATOR, documents=documents, progress=progress)
     for report in failures:
         where = f"маршрут {report.route_id}" if report.route_id is not None else "системная цепочка"
         for finding in report.findings:
@@ -145,7 +131,7 @@ def replay(route_id: int, documents: bool) -> None:
     from service.services import audit_replay
 
     try:
-        result = audit_replay.replay(_ctx(), route_id, documents=documents)
+        result = audit_replay.replay(_ctx(), OPERATOR, route_id, documents=documents)
     except RouteError as exc:
         _fail(exc)
     problems = ([result["divergence"]] if result["divergence"] else [])
@@ -160,10 +146,3 @@ def replay(route_id: int, documents: bool) -> None:
 def init_app(app: Flask) -> None:
     for command in (init_db, deploy, verify, verify_all, replay, demo, create_user):
         app.cli.add_command(command)
-
-
-def main() -> None:
-    """Console script `iom`: the same commands as `flask --app service`."""
-    from service.app import create_app
-
-    FlaskGroup(create_app=create_app)()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.api import audit, auth, documents, errors, openapi, routes, tasks
+from service.api import audit, auth, documents, openapi, routes, tasks
 
 
 def init_app(app: Flask) -> None:
-    errors.init_app(app)
     for module in (auth, tasks, routes, documents, audit, openapi):
         app.register_blueprint(module.bp)

@@ -6,7 +6,7 @@ service/services/documents.py (`describe`, `verify`, `deploy_templates`),
 service/services/accounts.py (`issue_token`), service/services/admin.py (`reassign_task`,
 `cancel_route`, `edit_card`), service/services/audit.py (`Report`, `Finding`, `replay`, `as_of`) and
 service/services/audit_export.py (`history`, `history_csv`, `certificate`); the error body follows
-service/api/errors.py; the routes are those of service/api/{auth,tasks,routes,documents,audit}.py.
+service/http/errors.py; the routes are those of service/api/{auth,tasks,routes,documents,audit}.py.
 tests/e2e/test_openapi.py checks the document against the app's URL map and live responses.
 """
 

@@ -72,6 +72,16 @@ def require_create_route(actor: Actor, centre_id: int | None) -> None:
         raise NotAllowed("Создавать маршруты может руководитель ЦНППМ или администратор")
 
 
+def require_auditor(actor: Actor) -> None:
+    """Verification, replay, as-of and exports of a route's history: auditors and admins."""
+    if not (actor.is_admin or actor.has("auditor")):
+        raise NotAllowed("Проверка и повтор истории доступны аудитору")
+
+
+# The command line acts with the rights of whoever runs it on the server: an auditor's reading.
+OPERATOR = Actor(0, "оператор сервера", frozenset({("auditor", None)}))
+
+
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed("Действие доступно только администратору")

@@ -1,6 +1,6 @@
 """Business errors. Each names the problem a user or an operator would recognise.
 
-The HTTP layer maps them to status codes (see service/api/errors.py); the CLI prints them.
+The HTTP layer maps them to status codes (see service/http/errors.py); the CLI prints them.
 """
 
 from __future__ import annotations

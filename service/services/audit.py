@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import Document, Event, Route, Signature
+from service.domain.access import Actor, require_auditor
 from service.domain.audit import GENESIS, chain_hash, event_fields
-from service.domain.errors import NotAllowed, NotFound
+from service.domain.errors import NotFound
 from service.services.context import ServiceContext
 
 DOCUMENT_EVENTS = ("document_prepared", "document_issued")  # the events that record a document version's hashes
@@ -121,7 +123,14 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
             report.add(Finding(f"событие № {event.seq}", f"подпись документа {key[0]}", "записи подписи нет"))
 
 
-def verify_route(ctx: ServiceContext, route_id: int, *, documents: bool = True) -> Report:
+def verify_route(ctx: ServiceContext, actor: Actor, route_id: int, *, documents: bool = True) -> Report:
+    """The chain of one route, and (with `documents`) its document bytes and signature rows."""
+    require_auditor(actor)
+    return check_route(ctx, route_id, documents=documents)
+
+
+def check_route(ctx: ServiceContext, route_id: int, *, documents: bool = True) -> Report:
+    """`verify_route` without the access check, for the audit services themselves."""
     with ctx.uow() as uow:
         s = uow.session
         route = s.get(Route, route_id)
@@ -151,10 +160,37 @@ _RAW_EVENTS = ("SELECT route_id, seq, at, actor_id, on_behalf_of_id, kind, task_
                "FROM events WHERE route_id >= :lo AND route_id <= :hi ORDER BY route_id, seq")
 
 
+def verify_all(ctx: ServiceContext, actor: Actor, *, documents: bool = False,
+               progress: Callable[[str, int, int], None] | None = None) -> tuple[int, list[Report]]:
+    """Every route's chain and the system chain; with `documents` also every route's document
+    bytes and signature rows. Returns how many routes were checked and the failures;
+    `progress(stage, done, total)` is told as it goes."""
+    require_auditor(actor)
+    with ctx.uow() as uow:
+        ids = uow.session.scalars(sa.select(Route.id).order_by(Route.id)).all()
+
+    def chains_done(done: int) -> None:
+        if progress:
+            progress("Проверка цепочек", done, len(ids))
+
+    failures = verify_chains(ctx, progress=chains_done)
+    if documents:
+        checked = {f.route_id for f in failures}
+        for n, route_id in enumerate(ids, 1):
+            report = check_route(ctx, route_id)
+            if not report.ok and route_id not in checked:
+                failures.append(report)
+            if progress:
+                progress("Документы и подписи", n, len(ids))
+    return len(ids), failures
+
+
 def verify_chains(ctx: ServiceContext, progress=None, batch: int = 1000) -> list[Report]:
     """Every route's chain (and the system chain), streamed in batches of routes; returns the
-    failures. Rows are read as plain values: timestamps and JSON are decoded here, once."""
+    failures; `progress(routes_done_so_far)`. Rows are read as plain values: timestamps and JSON
+    are decoded here, once."""
     failures: list[Report] = []
+    done = 0
     with ctx.uow() as uow:
         s = uow.session
         heads = dict(s.execute(sa.select(Route.id, Route.chain_head)).all())
@@ -170,8 +206,9 @@ def verify_chains(ctx: ServiceContext, progress=None, batch: int = 1000) -> list
                 check_chain(by_route[rid], heads[rid], report)
                 if not report.ok:
                     failures.append(report)
+            done += len(chunk)
             if progress:
-                progress(len(chunk))
+                progress(done)
         system = s.execute(sa.select(Event).where(Event.route_id.is_(None)).order_by(Event.seq)).scalars().all()
         report = Report(None)
         check_chain(system, None, report)
@@ -179,7 +216,3 @@ def verify_chains(ctx: ServiceContext, progress=None, batch: int = 1000) -> list
             failures.append(report)
     return failures
 
-
-def require_auditor(actor) -> None:
-    if not (actor.is_admin or actor.has("auditor")):
-        raise NotAllowed("Проверка и повтор истории доступны аудитору")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from docx.shared import Pt
 
 from service.db.models import Event
+from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound
 from service.services import audit, pdfs, views
 from service.services.context import ServiceContext
@@ -25,23 +26,28 @@ EVENT_TITLES = {
 }
 
 
-def history(ctx: ServiceContext, route_id: int) -> dict[str, Any]:
+def history(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
     """Everything an auditor needs to check the route elsewhere: events with their hashes,
     document versions with theirs, and the result of verification here."""
+    require_auditor(actor)
     with ctx.uow() as uow:
         hashes = {seq: (prev, digest) for seq, prev, digest in uow.session.execute(
             sa.select(Event.seq, Event.prev_hash, Event.hash).where(Event.route_id == route_id))}
-    events = views.route_events_as_auditor(ctx, route_id)
+    events = views.route_events(ctx, actor, route_id)
     for e in events:
         e["prev_hash"], e["hash"] = hashes[e["seq"]]
-    report = audit.verify_route(ctx, route_id)
-    return {"route": views.route_summary(ctx, route_id), "events": events,
-            "documents": views.route_documents_as_auditor(ctx, route_id), "chain_head": report.head,
+    report = audit.check_route(ctx, route_id)
+    return {"route": views.route_summary(ctx, actor, route_id), "events": events,
+            "documents": views.route_documents(ctx, actor, route_id), "chain_head": report.head,
             "verification": report.as_dict()}
 
 
-def history_csv(ctx: ServiceContext, route_id: int) -> str:
-    data = history(ctx, route_id)
+def history_csv(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str = "csv") -> str:
+    """The history as CSV (`fmt` is what the caller asked for: anything but csv is not found)."""
+    require_auditor(actor)
+    if fmt != "csv":
+        raise NotFound("Формат: json или csv")
+    data = history(ctx, actor, route_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["seq", "at", "kind", "actor", "on_behalf_of", "task", "data", "prev_hash", "hash"])
@@ -96,12 +102,13 @@ def _certificate_docx(data: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def certificate(ctx: ServiceContext, route_id: int, fmt: str, converter=None) -> tuple[bytes, str, str]:
+def certificate(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str, converter=None) -> tuple[bytes, str, str]:
     """The certificate as .docx, or as PDF through the host's bounded, cached converter
     (`service.services.pdfs`; required for "pdf")."""
+    require_auditor(actor)
     if fmt not in ("docx", "pdf"):
         raise NotFound("Формат: docx или pdf")
-    data = _certificate_docx(history(ctx, route_id))
+    data = _certificate_docx(history(ctx, actor, route_id))
     if fmt == "docx":
         return data, f"audit-route-{route_id}.docx", \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

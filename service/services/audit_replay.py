@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
+from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound, RouteError
 from service.engine.adapter import ReplaySession
 from service.services.audit import DOCUMENT_EVENTS, Finding, Report, check_chain
@@ -44,7 +45,14 @@ def _spec_for(ctx: ServiceContext, s, spec_hash: str) -> str:
     return spec_hash
 
 
-def replay(ctx: ServiceContext, route_id: int, upto: int | None = None, *, documents: bool = False) -> dict[str, Any]:
+def replay(ctx: ServiceContext, actor: Actor, route_id: int, *, documents: bool = False) -> dict[str, Any]:
+    """Re-execute the route from its events (an auditor's or an admin's request): see `replay_route`."""
+    require_auditor(actor)
+    return replay_route(ctx, route_id, documents=documents)
+
+
+def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
+                 documents: bool = False) -> dict[str, Any]:
     """Re-execute the route from its events alone; report the first divergence, or the state
     after event `upto` (the whole history when None) compared with the stored state. With
     `documents`, every document version is rendered again too (`rerender_documents`), and the
@@ -200,16 +208,17 @@ def rerender_documents(ctx: ServiceContext, route_id: int) -> list[Finding]:
     return sorted(findings, key=lambda f: f.seq or 0)
 
 
-def as_of(ctx: ServiceContext, route_id: int, seq: int) -> dict[str, Any]:
+def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int) -> dict[str, Any]:
     """The route as it stood after event `seq`: card, open tasks (the diagram position),
     documents with the signatures they had then."""
     from service.services.documents import describe
 
+    require_auditor(actor)
     with ctx.uow() as uow:
         last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
     if last is None or not 1 <= seq <= last:
         raise NotFound(f"В истории маршрута нет события № {seq}")
-    result = replay(ctx, route_id, upto=seq)
+    result = replay_route(ctx, route_id, upto=seq)
     if not result["ok"]:
         return result
     with ctx.uow() as uow:

@@ -216,20 +216,7 @@ def _prefill(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any]
     return data.get(task.name)
 
 
-def _auditor() -> Actor:
-    """A reader who may see every route: exports run as one, after the caller's own check."""
-    return Actor(0, "аудит", frozenset({("auditor", None)}))
-
-
-def route_events_as_auditor(ctx: ServiceContext, route_id: int) -> list[dict[str, Any]]:
-    return route_events(ctx, _auditor(), route_id)
-
-
-def route_documents_as_auditor(ctx: ServiceContext, route_id: int) -> list[dict[str, Any]]:
-    return route_documents(ctx, _auditor(), route_id)
-
-
-def route_summary(ctx: ServiceContext, route_id: int) -> dict[str, Any]:
-    view = route_view(ctx, _auditor(), route_id)
+def route_summary(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
+    view = route_view(ctx, actor, route_id)
     return {"id": view["id"], "title": view["title"], "teacher": view["teacher"]["name"], "stage": view["stage"],
             "stage_title": view["stage_title"], "status": view["status"]}

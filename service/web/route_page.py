@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import jsonify, render_template
 
-from service.db.models import Route, Task, WorkflowSpec
 from service.documents.context import ACTIONS
-from service.domain.access import ROLE_TITLES, require_view_route
-from service.domain.errors import NotFound
-from service.services import views
-from service.services.routes import facts
+from service.domain.access import ROLE_TITLES
+from service.services import diagrams, views
 from service.web.blueprint import bp, ctx, login_required, me
 
 EVENT_TITLES = {
@@ -37,14 +33,4 @@ def route(route_id: int):
 @login_required
 def diagram(route_id: int):
     """The BPMN the route runs on, with the tasks waiting now and those already done."""
-    with ctx().uow() as uow:
-        s = uow.session
-        route = s.get(Route, route_id)
-        if route is None:
-            raise NotFound("Маршрут не найден")
-        require_view_route(me(), facts(route))
-        files = s.get(WorkflowSpec, route.spec_id).files
-        tasks = s.execute(sa.select(Task.name, Task.state).where(Task.route_id == route_id)).all()
-    return jsonify({"xml": next(iter(files.values())),
-                    "current": sorted({n for n, st in tasks if st == "ready"}),
-                    "done": sorted({n for n, st in tasks if st == "completed"})})
+    return jsonify(diagrams.route_diagram(ctx(), me(), route_id))

@@ -9,8 +9,9 @@ import copy
 import pytest
 import sqlalchemy as sa
 
-from service.app import build_context
+from service.app import build_service_context
 from service.db.models import Document, Route, Task, User, WorkflowSpec
+from service.domain.access import OPERATOR
 from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotFound
 from service.services import audit, audit_replay
@@ -47,7 +48,7 @@ def _seq(app, rid, kind: str, task_name: str | None = None, nth: int = 0) -> int
 # ---- a clean route --------------------------------------------------------------------------------
 def test_a_clean_route_replays_to_its_stored_state(app, rid):
     ctx = _ctx(app)
-    result = audit_replay.replay(ctx, rid)
+    result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is True and result["divergence"] is None, result["divergence"]
     assert result["chain"]["ok"] and result["chain"]["events"] == len(_events(app, rid))
     state = result["state"]
@@ -72,7 +73,7 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
     ctx, ids = _ctx(app), app.config["PEOPLE"]
     # after the draft: its completion and the karta v1 it prepared
     draft = max(_seq(app, rid, "task_completed", "draft"), _document_event(app, rid, "document_prepared", "karta", 1))
-    then = audit_replay.as_of(ctx, rid, draft)
+    then = audit_replay.as_of(ctx, OPERATOR, rid, draft)
     assert then["ok"] is True
     state = then["state"]
     assert state["seq"] == draft
@@ -86,24 +87,24 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
     assert docs[("prikaz_tutor", 1)]["state"] == "issued"
 
     returned = _seq(app, rid, "task_completed", "plan_signatures_teacher")  # the teacher's return
-    state = audit_replay.as_of(ctx, rid, returned)["state"]
+    state = audit_replay.as_of(ctx, OPERATOR, rid, returned)["state"]
     assert [t["name"] for t in state["open_tasks"]] == ["draft"]
     karta = [d for d in state["documents"] if d["kind"] == "karta"]
     assert [(d["version"], [s["action"] for s in d["signatures"]]) for d in karta] == [(1, ["sign"])]
 
     issued = _document_event(app, rid, "document_issued", "karta", 2)  # the approved plan
-    state = audit_replay.as_of(ctx, rid, issued)["state"]
+    state = audit_replay.as_of(ctx, OPERATOR, rid, issued)["state"]
     assert [t["name"] for t in state["open_tasks"]] == ["implementation"]
     karta = {d["version"]: d for d in state["documents"] if d["kind"] == "karta"}
     assert set(karta) == {1, 2} and karta[1]["state"] == "superseded" and karta[2]["state"] == "issued"
     assert [s["action"] for s in karta[2]["signatures"]] == ["sign", "sign", "agree", "approve"]
 
     last = len(_events(app, rid))
-    replayed = audit_replay.replay(ctx, rid)["state"]["open_tasks"]
-    assert audit_replay.as_of(ctx, rid, last)["state"]["open_tasks"] == replayed
+    replayed = audit_replay.replay(ctx, OPERATOR, rid)["state"]["open_tasks"]
+    assert audit_replay.as_of(ctx, OPERATOR, rid, last)["state"]["open_tasks"] == replayed
     for outside in (0, last + 1):
         with pytest.raises(NotFound):
-            audit_replay.as_of(ctx, rid, outside)
+            audit_replay.as_of(ctx, OPERATOR, rid, outside)
 
 
 def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
@@ -113,7 +114,8 @@ def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
     for k in range(1, len(events) + 1):
         seen = {e.data["document_id"] for e in events[:k] if e.kind in ("document_prepared", "document_issued")}
         issued = {e.data["document_id"] for e in events[:k] if e.kind == "document_issued"}
-        shown = {d["id"]: d["state"] == "issued" for d in audit_replay.as_of(ctx, rid, k)["state"]["documents"]}
+        documents = audit_replay.as_of(ctx, OPERATOR, rid, k)["state"]["documents"]
+        shown = {d["id"]: d["state"] == "issued" for d in documents}
         if set(shown) != seen or {i for i, is_issued in shown.items() if is_issued} != issued:
             wrong.append(k)
     assert wrong == []
@@ -124,7 +126,7 @@ def test_every_document_re_renders_to_its_recorded_sha256(app, rid):
     assert audit_replay.rerender_documents(ctx, rid) == []
     ctx.templates.clear()  # as after a restart: the templates come back from the database
     assert audit_replay.rerender_documents(ctx, rid) == []
-    fresh = build_context(app.config["DATABASE_URL"])
+    fresh = build_service_context(app.config["DATABASE_URL"])
     try:
         assert audit_replay.rerender_documents(fresh, rid) == []
     finally:
@@ -141,8 +143,8 @@ def test_a_signer_who_changes_their_name_later_leaves_their_signed_documents_as_
     with _engine(app).begin() as conn:
         conn.execute(sa.update(USERS).where(USERS.c.id == methodist).values(full_name="Новая Фамилия Методиста"))
     assert audit_replay.rerender_documents(ctx, rid) == []
-    assert audit_replay.replay(ctx, rid, documents=True)["ok"] is True
-    assert audit.verify_route(ctx, rid).ok
+    assert audit_replay.replay(ctx, OPERATOR, rid, documents=True)["ok"] is True
+    assert audit.verify_route(ctx, OPERATOR, rid).ok
     with ctx.sessions() as s:
         karta = s.scalar(sa.select(Document).where(Document.route_id == rid, Document.kind == "karta",
                                                    Document.issued_sha256.is_not(None)).order_by(Document.id))
@@ -168,8 +170,8 @@ def test_a_documents_recorded_data_changed_diverges_at_the_event_that_recorded_i
     assert [f.where for f in findings] == [f"событие № {recorded.seq}: документ {doc_id} (korrektirovka, версия 1)",
                                            f"событие № {issued.seq}: документ {doc_id} (korrektirovka, версия 1)"]
     assert "повторная отрисовка даёт" in findings[0].found
-    assert audit_replay.replay(ctx, rid)["ok"] is True  # the engine replay does not read documents
-    result = audit_replay.replay(ctx, rid, documents=True)
+    assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True  # the engine replay does not read documents
+    result = audit_replay.replay(ctx, OPERATOR, rid, documents=True)
     assert result["ok"] is False and result["divergence"] == findings[0].as_dict()
 
     from tests.e2e.conftest import Person
@@ -201,16 +203,16 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
 
     ctx = _ctx(app)
     ctx.engine._bundles.clear()  # a restart: the loaded spec is no longer cached
-    result = audit_replay.replay(ctx, rid)
+    result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     divergence = result["divergence"]
     assert divergence["where"] == "событие № 1"
     if change is _no_return_path:
         assert "файл схемы изменён" in divergence["found"]
 
-    fresh = build_context(app.config["DATABASE_URL"])  # the same from a new process
+    fresh = build_service_context(app.config["DATABASE_URL"])  # the same from a new process
     try:
-        assert audit_replay.replay(fresh, rid)["divergence"] == divergence
+        assert audit_replay.replay(fresh, OPERATOR, rid)["divergence"] == divergence
     finally:
         fresh.sessions.kw["bind"].dispose()
 
@@ -257,9 +259,9 @@ def _set(path: list[str], value):
 def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path, value, ready):
     seq = _seq(app, rid, "task_completed", task)
     _rechain(app, rid, seq, _set(path, value))
-    assert audit.verify_route(_ctx(app), rid).ok  # the chain alone no longer tells
+    assert audit.verify_route(_ctx(app), OPERATOR, rid).ok  # the chain alone no longer tells
 
-    result = audit_replay.replay(_ctx(app), rid)
+    result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     divergence = result["divergence"]
     # the recorded next task is not what the BPMN makes ready: caught at the altered completion itself
@@ -273,8 +275,8 @@ def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path
 def test_a_rechained_changed_correction_diverges_from_the_stored_card(app, rid):
     seq = _seq(app, rid, "task_completed", "correction")
     _rechain(app, rid, seq, _set(["submission", "reason"], "Другая причина"))
-    assert audit.verify_route(_ctx(app), rid).ok
-    result = audit_replay.replay(_ctx(app), rid)
+    assert audit.verify_route(_ctx(app), OPERATOR, rid).ok
+    result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False
     assert result["divergence"]["where"] == "состояние маршрута" and "карта" in result["divergence"]["found"]
 
@@ -285,7 +287,7 @@ def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
     (event,) = [e for e in _events(app, rid) if e.seq == seq]
     _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
     _rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
-    assert audit.verify_route(_ctx(app), rid).ok
-    result = audit_replay.replay(_ctx(app), rid)
+    assert audit.verify_route(_ctx(app), OPERATOR, rid).ok
+    result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
     assert str(other) in result["divergence"]["found"]

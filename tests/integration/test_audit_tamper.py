@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.db.models import Document, Event, Route, Signature
+from service.domain.access import OPERATOR
 from service.samples import VALID
 from service.services import accounts, audit, demo, routes
 from tests.e2e.conftest import FakeClock, ready_app
@@ -85,13 +86,13 @@ def app(database_url):
 def rid(app) -> int:
     route_id = _new_route(app)
     _drive(app, route_id)
-    report = audit.verify_route(app.extensions["iom"], route_id)
+    report = audit.verify_route(app.extensions["iom"], OPERATOR, route_id)
     assert report.ok and report.events == len(_events(app, route_id)), report.as_dict()
     return route_id
 
 
 def _verify(app, rid, **kw):
-    return audit.verify_route(app.extensions["iom"], rid, **kw)
+    return audit.verify_route(app.extensions["iom"], OPERATOR, rid, **kw)
 
 
 # ---- the triggers -------------------------------------------------------------------------------

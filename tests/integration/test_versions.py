@@ -6,7 +6,7 @@ import copy
 
 import sqlalchemy as sa
 
-from service.app import build_context
+from service.app import build_service_context
 from service.db.migrate import upgrade
 from service.db.models import Route, Task, WorkflowSpec
 from service.samples import VALID
@@ -20,7 +20,7 @@ def _ready(ctx, route_id):
 
 
 def test_a_route_keeps_its_version_after_a_redeploy_and_a_restart(database_url):
-    ctx = build_context(database_url)
+    ctx = build_service_context(database_url)
     upgrade(ctx.sessions.kw["bind"])
     original = deployments.read_workflow_files()
     v1, _ = deployments.deploy(ctx, original)
@@ -37,7 +37,7 @@ def test_a_route_keeps_its_version_after_a_redeploy_and_a_restart(database_url):
     assert _ready(ctx, new_route)["draft"].title == "Черновик ИОМ"
 
     # A restarted service has no spec in memory: the old route's version is loaded from the database.
-    restarted = build_context(database_url)
+    restarted = build_service_context(database_url)
     tutor = accounts.load_actor(restarted, ids["tutor1"])
     routes.complete_task(restarted, tutor, _ready(restarted, old_route)["draft"].id, copy.deepcopy(VALID["draft"]))
     assert set(_ready(restarted, old_route)) == {"plan_signatures_teacher", "plan_signatures_methodist"}

@@ -1,4 +1,5 @@
-"""Every error is a JSON body with a Russian message; nothing leaks a traceback."""
+"""Every error, for the API and the pages alike: a JSON body under /api, an error page elsewhere,
+with a Russian message; nothing leaks a traceback."""
 
 from __future__ import annotations
 

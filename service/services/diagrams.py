@@ -1,0 +1,73 @@
+"""The BPMN diagram of a route with its position: now (for anyone who may see the route) or as
+it stood after an event of its history (for auditors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.db.models import Event, Route, Task, WorkflowSpec
+from service.domain.access import Actor, require_auditor, require_view_route
+from service.domain.errors import NotFound
+from service.services.context import ServiceContext
+from service.services.routes import facts
+
+
+def _route_and_xml(session, route_id: int) -> tuple[Route, str]:
+    """The route and the BPMN text of the version it runs on."""
+    route = session.get(Route, route_id)
+    if route is None:
+        raise NotFound("Маршрут не найден")
+    files = session.get(WorkflowSpec, route.spec_id).files
+    return route, next(iter(files.values()))
+
+
+def route_diagram(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
+    """The BPMN the route runs on, with the tasks waiting now and those already done."""
+    with ctx.uow() as uow:
+        s = uow.session
+        route, xml = _route_and_xml(s, route_id)
+        require_view_route(actor, facts(route))
+        tasks = s.execute(sa.select(Task.name, Task.state).where(Task.route_id == route_id)).all()
+    return {"xml": xml, "current": sorted({n for n, st in tasks if st == "ready"}),
+            "done": sorted({n for n, st in tasks if st == "completed"})}
+
+
+def position(events: list[dict[str, Any]], upto: int) -> tuple[dict[str, str], set[str]]:
+    """From the recorded events alone: the tasks open after event `upto` (id → name) and the
+    names of the tasks completed up to it."""
+    open_tasks: dict[str, str] = {}
+    done: set[str] = set()
+    for e in events:
+        if e["seq"] > upto:
+            break
+        data = e["data"] or {}
+        if e["kind"] == "admin_cancelled":
+            open_tasks.clear()
+            continue
+        if e["kind"] == "task_completed":
+            open_tasks.pop(e["task_id"], None)
+            done.add(e["task_name"])
+            for task_id in data.get("cancelled", []):
+                open_tasks.pop(task_id, None)
+        if e["kind"] in ("route_created", "task_completed"):
+            open_tasks.update({t["id"]: t["name"] for t in data.get("opened", [])})
+    return open_tasks, done
+
+
+def diagram_as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None) -> dict[str, Any]:
+    """The BPMN the route ran on, with the tasks open after event `seq` (the last one when None,
+    clamped to the history) and those done by then."""
+    require_auditor(actor)
+    with ctx.uow() as uow:
+        s = uow.session
+        _, xml = _route_and_xml(s, route_id)
+        rows = s.execute(sa.select(Event.seq, Event.kind, Event.task_id, Event.task_name, Event.data)
+                         .where(Event.route_id == route_id).order_by(Event.seq)).all()
+    events = [{"seq": r.seq, "kind": r.kind, "task_id": r.task_id, "task_name": r.task_name, "data": r.data}
+              for r in rows]
+    last = events[-1]["seq"] if events else 0
+    upto = last if seq is None else min(max(seq, 1), last)
+    open_tasks, done = position(events, upto)
+    return {"xml": xml, "current": sorted(set(open_tasks.values())), "done": sorted(done)}
