@@ -23,7 +23,7 @@ from service.services.context import ServiceContext
 from service.tasks import default_handlers
 
 
-def _secret_key(instance: Path) -> str:
+def load_or_create_secret_key(instance: Path) -> str:
     """`SECRET_KEY`, or the key generated once into `<instance>/secret_key` (the demo's).
 
     Workers that start together must all get the same, whole key: a candidate is written in full
@@ -88,7 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     production.configure(app)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+        app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.extensions["iom"] = build_service_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
     if app.config.get("AUTH_CLOCK") is not None:

@@ -64,7 +64,7 @@ class WorkflowEngine:
 
     def __init__(self, handlers: HandlerRegistry, roles: set[str], forms: set[str],
                  process_id: str = "iom_route"):
-        self._handlers = handlers
+        self.handlers = handlers
         self._roles = roles
         self._forms = forms
         self._process_id = process_id
@@ -76,7 +76,7 @@ class WorkflowEngine:
     def deploy(self, files: dict[str, bytes]) -> str:
         """Validate and load a set of BPMN files; returns the content hash that names them."""
         bundle = build_bundle(files, self._process_id, roles=self._roles, forms=self._forms,
-                              handlers=self._handlers)
+                              handlers=self.handlers)
         with self._lock:
             self._bundles.setdefault(bundle.content_hash, bundle)
         return bundle.content_hash
@@ -84,10 +84,17 @@ class WorkflowEngine:
     def is_loaded(self, spec_hash: str) -> bool:
         return spec_hash in self._bundles
 
-    def human_tasks(self, spec_hash: str) -> dict[str, HumanTaskSpec]:
-        return self._bundle(spec_hash).human_tasks
+    def unload_all(self) -> None:
+        """Forget the loaded specs, as a restart would: each is loaded again from the database."""
+        with self._lock:
+            self._bundles.clear()
 
-    def _bundle(self, spec_hash: str) -> SpecBundle:
+    def human_tasks(self, spec_hash: str) -> dict[str, HumanTaskSpec]:
+        return self.bundle(spec_hash).human_tasks
+
+    def bundle(self, spec_hash: str) -> SpecBundle:
+        """The loaded spec named by its content hash (the adapter's tests compare its workflows
+        with SpiffWorkflow's own iterator)."""
         try:
             return self._bundles[spec_hash]
         except KeyError:
@@ -95,7 +102,7 @@ class WorkflowEngine:
 
     # ---- routes --------------------------------------------------------------------------
     def start(self, spec_hash: str, card: dict[str, Any], today: date) -> Snapshot:
-        bundle = self._bundle(spec_hash)
+        bundle = self.bundle(spec_hash)
         box = CardBox(lambda: card)
         engine = self._script_engine(box, today)
         workflow = QuickWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
@@ -105,7 +112,7 @@ class WorkflowEngine:
     def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
                  today: date, load_card: CardLoader) -> Snapshot:
         """Complete a ready human task with already validated data and run the engine on."""
-        bundle = self._bundle(spec_hash)
+        bundle = self.bundle(spec_hash)
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
         workflow.script_engine = engine = self._script_engine(box, today)
@@ -117,16 +124,16 @@ class WorkflowEngine:
         return self._snapshot(workflow, bundle, box, engine, ready)
 
     def ready(self, spec_hash: str, state: str) -> list[ReadyTask]:
-        bundle = self._bundle(spec_hash)
+        bundle = self.bundle(spec_hash)
         return self._ready(_ready_human_tasks(self._codec.load(state, bundle)), bundle)
 
     def task_data(self, spec_hash: str, state: str, engine_task_id: str) -> dict[str, Any]:
-        workflow = self._codec.load(state, self._bundle(spec_hash))
+        workflow = self._codec.load(state, self.bundle(spec_hash))
         return copy.deepcopy(self._ready_task(workflow, engine_task_id).data)
 
     # ---- internals -----------------------------------------------------------------------
     def _script_engine(self, box: CardBox, today: date) -> RestrictedScriptEngine:
-        return RestrictedScriptEngine(RestrictedEnvironment(self._handlers, StepContext(today), box))
+        return RestrictedScriptEngine(RestrictedEnvironment(self.handlers, StepContext(today), box))
 
     @staticmethod
     def _ready_task(workflow: BpmnWorkflow, engine_task_id: str):
@@ -197,7 +204,7 @@ class ReplaySession:
 
     def __init__(self, engine: WorkflowEngine, spec_hash: str, card: dict[str, Any], today: date):
         self._engine = engine
-        self._bundle = engine._bundle(spec_hash)
+        self._bundle = engine.bundle(spec_hash)
         self.card = copy.deepcopy(card)
         box = CardBox(lambda: self.card)
         self._workflow = QuickWorkflow(self._bundle.spec, self._bundle.subprocess_specs,

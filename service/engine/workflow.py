@@ -72,7 +72,7 @@ def walk(first, state: int, *, into_subprocesses: bool) -> Iterator:
         yield task
 
 
-def _path(task, start, state: int, least: int, subprocesses: dict) -> list[int] | None:
+def task_path(task, start, state: int, least: int, subprocesses: dict) -> list[int] | None:
     """Where the walk from `start` meets `task`: the child index at each level (-1 for a
     subprocess's root), or None when the walk does not reach it."""
     path = []
@@ -98,7 +98,7 @@ def _path(task, start, state: int, least: int, subprocesses: dict) -> list[int] 
     return path
 
 
-class _QuickFinding:
+class QuickFinding:
     """`get_tasks` and `update_waiting_tasks` without a full walk (see the module doc)."""
 
     def get_tasks_iterator(self, first_task=None, **kwargs):
@@ -116,7 +116,7 @@ class _QuickFinding:
         least = _least_expanded_state(state)
         placed = []
         for task in found:
-            path = _path(task, start, state, least, subprocesses)
+            path = task_path(task, start, state, least, subprocesses)
             if path is not None:
                 placed.append((path, task))
         placed.sort(key=itemgetter(0))
@@ -131,11 +131,11 @@ class _QuickFinding:
                 task.task_spec._update(task)
 
 
-class QuickSubWorkflow(_QuickFinding, BpmnSubWorkflow):
+class QuickSubWorkflow(QuickFinding, BpmnSubWorkflow):
     """A subprocess (the parallel signatures) that finds its tasks quickly."""
 
 
-class QuickWorkflow(_QuickFinding, BpmnWorkflow):
+class QuickWorkflow(QuickFinding, BpmnWorkflow):
     """A route's workflow that finds its tasks quickly; its subprocesses do too."""
 
     def create_subprocess(self, my_task, spec_name):

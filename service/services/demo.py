@@ -57,7 +57,7 @@ def setup_people(ctx: ServiceContext) -> dict[str, int]:
         return ids
 
 
-def _do(ctx: ServiceContext, route_id: int, name: str, data: dict) -> None:
+def complete_as_assignee(ctx: ServiceContext, route_id: int, name: str, data: dict) -> None:
     """Complete the route's ready task `name` as its assignee (signing with the demo password)."""
     with ctx.uow() as uow:
         task_id, assignee = uow.session.execute(
@@ -72,15 +72,15 @@ def _do(ctx: ServiceContext, route_id: int, name: str, data: dict) -> None:
 
 
 def _plan_agreed(ctx: ServiceContext, route_id: int) -> None:
-    _do(ctx, route_id, "draft", VALID["draft"])
-    _do(ctx, route_id, "plan_signatures_methodist", VALID["sign"])
-    _do(ctx, route_id, "plan_signatures_teacher", VALID["sign"])
+    complete_as_assignee(ctx, route_id, "draft", VALID["draft"])
+    complete_as_assignee(ctx, route_id, "plan_signatures_methodist", VALID["sign"])
+    complete_as_assignee(ctx, route_id, "plan_signatures_teacher", VALID["sign"])
 
 
 def _approved(ctx: ServiceContext, route_id: int) -> None:
     _plan_agreed(ctx, route_id)
-    _do(ctx, route_id, "agreement", VALID["review"])
-    _do(ctx, route_id, "approval", {"decision": "accept", "comment": "Утверждаю"})
+    complete_as_assignee(ctx, route_id, "agreement", VALID["review"])
+    complete_as_assignee(ctx, route_id, "approval", {"decision": "accept", "comment": "Утверждаю"})
 
 
 def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
@@ -98,12 +98,12 @@ def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
     _plan_agreed(ctx, r2)  # waits for the CNPPM head's agreement
     r3 = new("teacher3", "tutor2")
     _approved(ctx, r3)
-    _do(ctx, r3, "implementation", {"next": "correction"})
-    _do(ctx, r3, "correction", VALID["correction"])  # waits for three signatures
+    complete_as_assignee(ctx, r3, "implementation", {"next": "correction"})
+    complete_as_assignee(ctx, r3, "correction", VALID["correction"])  # waits for three signatures
     r4 = new("teacher4", "tutor2")
     _approved(ctx, r4)
-    _do(ctx, r4, "implementation", {"next": "conclude"})
-    _do(ctx, r4, "final_results", VALID["final_results"])  # waits for the methodist's conclusions
+    complete_as_assignee(ctx, r4, "implementation", {"next": "conclude"})
+    complete_as_assignee(ctx, r4, "final_results", VALID["final_results"])  # waits for the methodist's conclusions
     return [
         ("admin", PASSWORD, "администратор"), ("auditor", PASSWORD, "аудитор"),
         ("head_cnppm", PASSWORD, "руководитель ЦНППМ"), ("head_gym", PASSWORD, "руководитель гимназии № 4"),

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.services.demo import PASSWORD
-from tests.e2e.conftest import FakeClock, ready_app
+from tests.support.app import FakeClock, ready_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

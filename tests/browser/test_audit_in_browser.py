@@ -30,7 +30,7 @@ def test_the_auditor_steps_back_to_a_return_and_sees_where_the_route_stood(live,
     for name, data in [("draft", VALID["draft"]), ("plan_signatures_methodist", VALID["sign"]),
                        ("plan_signatures_teacher", {"decision": "return", "comment": "Уточните сроки & «даты»"}),
                        ("draft", VALID["draft"])]:
-        demo._do(ctx, rid, name, data)
+        demo.complete_as_assignee(ctx, rid, name, data)
 
     auditor = visitor("auditor")
     page = auditor.page

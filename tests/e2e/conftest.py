@@ -1,108 +1,15 @@
-"""An app on a real database with the workflows deployed and the demo people, and an HTTP
-client per person."""
+"""Fixtures of the HTTP tests: an app on a real database (per test), a client per person, a new route."""
 
 from __future__ import annotations
 
-import copy
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
-from service import create_app
-from service.db.migrate import upgrade
-from service.samples import VALID
-from service.services import deployments, documents
-from service.services.demo import PASSWORD, setup_people
-
-
-class FakeClock:
-    """Moves forward a minute on every reading, so event order and waiting times are real."""
-
-    def __init__(self):
-        self.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
-
-
-def ready_app(database_url: str, **config):
-    """An app on `database_url` with the schema, the workflows and the demo people
-    (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", **config})
-    ctx = app.extensions["iom"]
-    upgrade(ctx.sessions.kw["bind"])
-    deployments.deploy(ctx, deployments.read_workflow_files())
-    documents.deploy_templates(ctx, documents.read_template_files())
-    app.config["PEOPLE"] = setup_people(ctx)
-    yield app
-    ctx.sessions.kw["bind"].dispose()
+from tests.support.app import FakeClock, Person, ready_app
 
 
 @pytest.fixture
 def app(database_url):
     yield from ready_app(database_url, CLOCK=FakeClock())
-
-
-def with_csrf_header(client):
-    """Send the session's CSRF token with every request, as a cookie-authenticated API client
-    that uploads files must (service/http/auth.py)."""
-    r = client.get("/api/csrf")
-    assert r.status_code == 200, r.get_json()
-    client.environ_base["HTTP_X_CSRFTOKEN"] = r.get_json()["csrf_token"]
-    return client
-
-
-class Person:
-    """One logged-in person with their own cookie jar."""
-
-    def __init__(self, app, login: str):
-        self.login = login
-        self.id = app.config["PEOPLE"][login]
-        self.client = app.test_client()
-        r = self.client.post("/api/login", json={"login": login, "password": PASSWORD})
-        assert r.status_code == 200, r.get_json()
-        with_csrf_header(self.client)
-
-    def get(self, url: str):
-        return self.client.get(url)
-
-    def post(self, url: str, body=None):
-        return self.client.post(url, json=body)
-
-    def tasks(self) -> list[dict]:
-        r = self.get("/api/tasks")
-        assert r.status_code == 200
-        return r.get_json()["tasks"]
-
-    def task(self, route_id: int, name: str) -> dict:
-        found = [t for t in self.tasks() if t["route_id"] == route_id and t["name"] == name]
-        assert found, f"{self.login} has no {name} on route {route_id}: {[t['name'] for t in self.tasks()]}"
-        return found[0]
-
-    def complete(self, task_id: str, data, signature=None):
-        body = {"data": data} if signature is None else {"data": data, "signature": signature}
-        return self.post(f"/api/tasks/{task_id}/complete", body)
-
-    def view(self, task_id: str) -> dict:
-        r = self.get(f"/api/tasks/{task_id}")
-        assert r.status_code == 200, r.get_json()
-        return r.get_json()
-
-    def signature_for(self, task_id: str, data) -> dict | None:
-        """What a signer sends: their password and the hash of the document they were shown."""
-        signs = self.view(task_id)["signs"]
-        if not signs or data.get("decision") == "return":
-            return None
-        return {"password": PASSWORD, "document_sha256": signs["document"]["content_sha256"]}
-
-    def do(self, route_id: int, name: str, data=None) -> dict:
-        """Complete my task `name` on the route (signing where it signs); fails unless accepted."""
-        task = self.task(route_id, name)
-        payload = copy.deepcopy(VALID[task["form"]] if data is None else data)
-        r = self.complete(task["id"], payload, self.signature_for(task["id"], payload))
-        assert r.status_code == 200, (name, r.get_json())
-        return r.get_json()
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_a_page_from_an_earlier_round_is_stale(people, new_route):
 def test_two_racing_completions_exactly_one_wins(app, people, new_route):
     rid = new_route()
     task = people("tutor1").task(rid, "draft")
-    from tests.e2e.conftest import Person
+    from tests.support.app import Person
 
     racers = [Person(app, "tutor1") for _ in range(4)]
     barrier = threading.Barrier(len(racers))
@@ -184,7 +184,7 @@ def test_a_failing_step_is_reported_and_nothing_is_written(app, people, new_rout
         raise RuntimeError("диск переполнен")
 
     monkeypatch.setitem(card_handlers.HANDLERS, "build_card", broken)
-    app.extensions["iom"].engine._handlers.register("build_card", broken)
+    app.extensions["iom"].engine.handlers.register("build_card", broken)
     before = _state(people("auditor"), rid)
     r = people("tutor1").complete(people("tutor1").task(rid, "draft")["id"], VALID["draft"])
     assert r.status_code == 500 and "build_card" in r.get_json()["error"]

@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from service.services import accounts
-from tests.e2e.conftest import ready_app
+from tests.support.app import ready_app
 
 pytestmark = pytest.mark.slow
 

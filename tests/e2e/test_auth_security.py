@@ -12,7 +12,7 @@ import pytest
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from service.services.documents import read_template_files
-from tests.e2e.conftest import FakeClock, Person, ready_app
+from tests.support.app import FakeClock, Person, ready_app
 
 
 class AuthClock:

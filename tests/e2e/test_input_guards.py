@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from tests.conftest import PG_URL, TEST_DBS
-from tests.e2e.conftest import FakeClock, Person, ready_app
+from tests.support.app import FakeClock, Person, ready_app
 
 MAX_ID = 2_147_483_647
 HUGE_IDS = [MAX_ID + 1, 2**63, 10**30, 0]

@@ -18,7 +18,7 @@ from service.api.openapi import DOCX, build_spec
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from service.services.documents import read_template_files
-from tests.e2e.conftest import ready_app, with_csrf_header
+from tests.support.app import ready_app, with_csrf_header
 
 SPEC_URI = "urn:iom:openapi"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

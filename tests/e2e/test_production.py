@@ -13,7 +13,7 @@ from flask import request
 from service import create_app
 from service.production import ConfigurationError
 from service.services.demo import PASSWORD
-from tests.e2e.conftest import ready_app
+from tests.support.app import ready_app
 
 KEY = "k" * 64
 

@@ -9,7 +9,7 @@ import pytest
 
 from service.samples import VALID
 from service.services.demo import PASSWORD
-from tests.e2e.conftest import Person
+from tests.support.app import Person
 
 
 def _race(app, calls):

@@ -16,8 +16,8 @@ from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotFound
 from service.services import audit, audit_replay
 from service.services.documents import describe
-from tests.e2e.conftest import FakeClock, ready_app
-from tests.integration.test_audit_tamper import EVENTS, ROUTES, _as_intruder, _drive, _engine, _events, _new_route
+from tests.support.app import FakeClock, ready_app
+from tests.support.audit_routes import EVENTS, ROUTES, as_intruder, db_engine, drive, new_route, stored_events
 
 SPECS = WorkflowSpec.__table__
 DOCUMENTS = Document.__table__
@@ -31,8 +31,8 @@ def app(database_url):
 
 @pytest.fixture
 def rid(app) -> int:
-    route_id = _new_route(app)
-    _drive(app, route_id)
+    route_id = new_route(app)
+    drive(app, route_id)
     return route_id
 
 
@@ -41,7 +41,8 @@ def _ctx(app):
 
 
 def _seq(app, rid, kind: str, task_name: str | None = None, nth: int = 0) -> int:
-    found = [e.seq for e in _events(app, rid) if e.kind == kind and (task_name is None or e.task_name == task_name)]
+    found = [e.seq for e in stored_events(app, rid)
+             if e.kind == kind and (task_name is None or e.task_name == task_name)]
     return found[nth]
 
 
@@ -50,7 +51,7 @@ def test_a_clean_route_replays_to_its_stored_state(app, rid):
     ctx = _ctx(app)
     result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is True and result["divergence"] is None, result["divergence"]
-    assert result["chain"]["ok"] and result["chain"]["events"] == len(_events(app, rid))
+    assert result["chain"]["ok"] and result["chain"]["events"] == len(stored_events(app, rid))
     state = result["state"]
     with ctx.sessions() as s:
         route = s.get(Route, rid)
@@ -61,11 +62,11 @@ def test_a_clean_route_replays_to_its_stored_state(app, rid):
     assert len(state["card"]["corrections"]) == 1
     assert sorted((t["name"], t["assignee_id"], t["task_id"]) for t in state["open_tasks"]) == stored_tasks
     assert [t["name"] for t in state["open_tasks"]] == ["implementation"] and state["finished"] is False
-    assert result["chain"]["head"] == chain_head and state["seq"] == len(_events(app, rid))
+    assert result["chain"]["head"] == chain_head and state["seq"] == len(stored_events(app, rid))
 
 
 def _document_event(app, rid, kind: str, doc_kind: str, version: int) -> int:
-    return next(e.seq for e in _events(app, rid) if e.kind == kind and e.data.get("kind") == doc_kind
+    return next(e.seq for e in stored_events(app, rid) if e.kind == kind and e.data.get("kind") == doc_kind
                 and e.data.get("version") == version)
 
 
@@ -99,7 +100,7 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
     assert set(karta) == {1, 2} and karta[1]["state"] == "superseded" and karta[2]["state"] == "issued"
     assert [s["action"] for s in karta[2]["signatures"]] == ["sign", "sign", "agree", "approve"]
 
-    last = len(_events(app, rid))
+    last = len(stored_events(app, rid))
     replayed = audit_replay.replay(ctx, OPERATOR, rid)["state"]["open_tasks"]
     assert audit_replay.as_of(ctx, OPERATOR, rid, last)["state"]["open_tasks"] == replayed
     for outside in (0, last + 1):
@@ -109,7 +110,7 @@ def test_as_of_an_early_event_shows_the_open_tasks_and_documents_then(app, rid):
 
 def test_as_of_shows_a_document_only_from_its_own_event_on(app, rid):
     ctx = _ctx(app)
-    events = _events(app, rid)
+    events = stored_events(app, rid)
     wrong = []
     for k in range(1, len(events) + 1):
         seen = {e.data["document_id"] for e in events[:k] if e.kind in ("document_prepared", "document_issued")}
@@ -140,7 +141,7 @@ def test_a_signer_who_changes_their_name_later_leaves_their_signed_documents_as_
     ctx = _ctx(app)
     with ctx.sessions() as s:
         signed_as = s.get(User, methodist).full_name
-    with _engine(app).begin() as conn:
+    with db_engine(app).begin() as conn:
         conn.execute(sa.update(USERS).where(USERS.c.id == methodist).values(full_name="Новая Фамилия Методиста"))
     assert audit_replay.rerender_documents(ctx, rid) == []
     assert audit_replay.replay(ctx, OPERATOR, rid, documents=True)["ok"] is True
@@ -161,10 +162,11 @@ def test_a_documents_recorded_data_changed_diverges_at_the_event_that_recorded_i
     with ctx.sessions() as s:
         doc = s.scalar(sa.select(Document).where(Document.route_id == rid, Document.kind == "korrektirovka"))
         doc_id, data = doc.id, copy.deepcopy(doc.data)
-    (recorded,) = [e for e in _events(app, rid) if e.kind == "document_prepared" and e.data["document_id"] == doc_id]
-    (issued,) = [e for e in _events(app, rid) if e.kind == "document_issued" and e.data["document_id"] == doc_id]
+    (recorded,) = [e for e in stored_events(app, rid)
+                   if e.kind == "document_prepared" and e.data["document_id"] == doc_id]
+    (issued,) = [e for e in stored_events(app, rid) if e.kind == "document_issued" and e.data["document_id"] == doc_id]
     data["correction"]["reason"] = "Причина, которой не было"
-    _as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc_id).values(data=data))
+    as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc_id).values(data=data))
 
     findings = audit_replay.rerender_documents(ctx, rid)
     assert [f.where for f in findings] == [f"событие № {recorded.seq}: документ {doc_id} (korrektirovka, версия 1)",
@@ -174,7 +176,7 @@ def test_a_documents_recorded_data_changed_diverges_at_the_event_that_recorded_i
     result = audit_replay.replay(ctx, OPERATOR, rid, documents=True)
     assert result["ok"] is False and result["divergence"] == findings[0].as_dict()
 
-    from tests.e2e.conftest import Person
+    from tests.support.app import Person
 
     body = Person(app, "auditor").get(f"/api/routes/{rid}/replay?documents=1").get_json()
     assert body["ok"] is False and body["divergence"]["where"].startswith(f"событие № {recorded.seq}:")
@@ -195,14 +197,14 @@ def _broken(text: str) -> str:
 
 @pytest.mark.parametrize("change", [_no_return_path, _broken], ids=["condition-renamed", "truncated-xml"])
 def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(app, rid, change):
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         spec_id, files = conn.execute(sa.select(SPECS.c.id, SPECS.c.files)).one()
     name = next(n for n in files if n.endswith(".bpmn"))
     changed = dict(files, **{name: change(files[name])})
-    _as_intruder(app, sa.update(SPECS).where(SPECS.c.id == spec_id).values(files=changed))  # the hash stays
+    as_intruder(app, sa.update(SPECS).where(SPECS.c.id == spec_id).values(files=changed))  # the hash stays
 
     ctx = _ctx(app)
-    ctx.engine._bundles.clear()  # a restart: the loaded spec is no longer cached
+    ctx.engine.unload_all()  # a restart: the loaded spec is no longer cached
     result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     divergence = result["divergence"]
@@ -216,7 +218,7 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
     finally:
         fresh.sessions.kw["bind"].dispose()
 
-    ctx.engine._bundles.clear()
+    ctx.engine.unload_all()
     out = app.test_cli_runner().invoke(args=["replay", str(rid)])
     assert out.exit_code == 1 and "событие № 1:" in out.output
 
@@ -225,7 +227,7 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
 def _rechain(app, rid: int, seq: int, change) -> None:
     """Alter event `seq`'s data with `change`, then recompute every hash from there on and the
     route's chain head, so the chain itself verifies again."""
-    rows = _events(app, rid)
+    rows = stored_events(app, rid)
     statements, prev = [], GENESIS
     for e in rows:
         data = copy.deepcopy(e.data)
@@ -240,7 +242,7 @@ def _rechain(app, rid: int, seq: int, change) -> None:
                               .values(data=data, prev_hash=prev, hash=digest))
         prev = digest
     statements.append(sa.update(ROUTES).where(ROUTES.c.id == rid).values(chain_head=prev))
-    _as_intruder(app, statements)
+    as_intruder(app, statements)
 
 
 def _set(path: list[str], value):
@@ -284,8 +286,8 @@ def test_a_rechained_changed_correction_diverges_from_the_stored_card(app, rid):
 def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
     seq = _seq(app, rid, "task_completed", "approval")
     other = app.config["PEOPLE"]["head_sch"]
-    (event,) = [e for e in _events(app, rid) if e.seq == seq]
-    _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
+    (event,) = [e for e in stored_events(app, rid) if e.seq == seq]
+    as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
     _rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
     assert audit.verify_route(_ctx(app), OPERATOR, rid).ok
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)

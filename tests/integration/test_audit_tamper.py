@@ -9,67 +9,20 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 
-from service.db.models import Document, Event, Route, Signature
 from service.domain.access import OPERATOR
 from service.samples import VALID
-from service.services import accounts, audit, demo, routes
-from tests.e2e.conftest import FakeClock, ready_app
-
-EVENTS = Event.__table__
-DOCUMENTS = Document.__table__
-SIGNATURES = Signature.__table__
-ROUTES = Route.__table__
-
-
-# ---- helpers shared with test_audit_replay ------------------------------------------------------
-def _engine(app) -> sa.Engine:
-    return app.extensions["iom"].sessions.kw["bind"]
-
-
-def _new_route(app) -> int:
-    ctx, ids = app.extensions["iom"], app.config["PEOPLE"]
-    head = accounts.load_actor(ctx, ids["head_cnppm"])
-    return routes.create_route(ctx, head, routes.NewRoute(ids["teacher1"], ids["tutor1"], ids["methodist"]))
-
-
-def _drive(app, rid: int) -> None:
-    """draft → plan signatures (the teacher returns it once) → agreement → approval → one
-    correction with its three signatures; the route ends back at the implementation hub."""
-    ctx = app.extensions["iom"]
-    steps = [
-        ("draft", VALID["draft"]),
-        ("plan_signatures_methodist", VALID["sign"]),
-        ("plan_signatures_teacher", {"decision": "return", "comment": "Уточните сроки стажировки"}),
-        ("draft", VALID["draft"]),
-        ("plan_signatures_methodist", VALID["sign"]),
-        ("plan_signatures_teacher", VALID["sign"]),
-        ("agreement", VALID["review"]),
-        ("approval", {"decision": "accept", "comment": "Утверждаю"}),
-        ("implementation", {"next": "correction"}),
-        ("correction", VALID["correction"]),
-        ("correction_signatures_teacher", VALID["sign"]),
-        ("correction_signatures_tutor", VALID["sign"]),
-        ("correction_signatures_methodist", VALID["sign"]),
-    ]
-    for name, data in steps:
-        demo._do(ctx, rid, name, data)
-
-
-def _events(app, rid: int) -> list:
-    with _engine(app).connect() as conn:
-        return conn.execute(sa.select(EVENTS).where(EVENTS.c.route_id == rid).order_by(EVENTS.c.seq)).all()
-
-
-def _as_intruder(app, sql, params=None) -> None:
-    """What someone with write access to the database can do: drop the append-only triggers,
-    then run `sql` (text or a Core statement, or a list of them) on the app's engine."""
-    engine = _engine(app)
-    on = " ON events" if engine.dialect.name == "postgresql" else ""
-    with engine.begin() as conn:
-        for trigger in ("events_no_update", "events_no_delete"):
-            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}{on}"))
-        for statement in sql if isinstance(sql, list) else [sql]:
-            conn.execute(sa.text(statement) if isinstance(statement, str) else statement, params or {})
+from service.services import audit, demo
+from tests.support.app import FakeClock, ready_app
+from tests.support.audit_routes import (
+    DOCUMENTS,
+    EVENTS,
+    SIGNATURES,
+    as_intruder,
+    db_engine,
+    drive,
+    new_route,
+    stored_events,
+)
 
 
 def _wheres(report) -> list[str]:
@@ -84,10 +37,10 @@ def app(database_url):
 
 @pytest.fixture
 def rid(app) -> int:
-    route_id = _new_route(app)
-    _drive(app, route_id)
+    route_id = new_route(app)
+    drive(app, route_id)
     report = audit.verify_route(app.extensions["iom"], OPERATOR, route_id)
-    assert report.ok and report.events == len(_events(app, route_id)), report.as_dict()
+    assert report.ok and report.events == len(stored_events(app, route_id)), report.as_dict()
     return route_id
 
 
@@ -97,8 +50,8 @@ def _verify(app, rid, **kw):
 
 # ---- the triggers -------------------------------------------------------------------------------
 def test_the_triggers_refuse_update_and_delete_of_events(app, rid):
-    before = _events(app, rid)
-    engine = _engine(app)
+    before = stored_events(app, rid)
+    engine = db_engine(app)
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.update(EVENTS).where(EVENTS.c.route_id == rid, EVENTS.c.seq == 7)
                      .values(data={"submission": {"decision": "sign"}}))
@@ -108,20 +61,20 @@ def test_the_triggers_refuse_update_and_delete_of_events(app, rid):
         conn.execute(sa.delete(EVENTS).where(EVENTS.c.route_id == rid, EVENTS.c.seq == len(before)))
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM events"))
-    assert _events(app, rid) == before
+    assert stored_events(app, rid) == before
     assert _verify(app, rid).ok
 
 
 # ---- events ---------------------------------------------------------------------------------------
 def test_a_changed_event_payload_is_found_at_that_event(app, rid):
-    event = _events(app, rid)[6]
+    event = stored_events(app, rid)[6]
     assert event.seq == 7
     data = copy.deepcopy(event.data)
     if "submission" in data:  # the teacher's return becomes a signature
         data["submission"] = {"decision": "sign", "comment": ""}
     else:
         data["comment"] = "дописано"
-    _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.route_id == rid, EVENTS.c.seq == 7).values(data=data))
+    as_intruder(app, sa.update(EVENTS).where(EVENTS.c.route_id == rid, EVENTS.c.seq == 7).values(data=data))
     report = _verify(app, rid)
     assert not report.ok and report.findings[0].where == "событие № 7"
     assert "событие изменено" in report.findings[0].found
@@ -129,27 +82,27 @@ def test_a_changed_event_payload_is_found_at_that_event(app, rid):
 
 
 def test_a_deleted_event_in_the_middle_is_found_by_its_number(app, rid):
-    _as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = 5", {"r": rid})
+    as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = 5", {"r": rid})
     report = _verify(app, rid)
     assert not report.ok and report.findings[0].where == "событие № 5"
     assert "событие № 6" in report.findings[0].found
 
 
 def test_a_deleted_last_event_is_found_by_the_head(app, rid):
-    last = len(_events(app, rid))
-    _as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = :s", {"r": rid, "s": last})
+    last = len(stored_events(app, rid))
+    as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = :s", {"r": rid, "s": last})
     report = _verify(app, rid)
     assert not report.ok and report.findings[0].where == f"событие № {last}"
     assert "последние события удалены" in report.findings[0].found
 
 
 def test_two_swapped_events_are_found_at_the_first_of_them(app, rid):
-    ids = {e.seq: e.id for e in _events(app, rid)}
+    ids = {e.seq: e.id for e in stored_events(app, rid)}
     swap = "UPDATE events SET seq = :to WHERE route_id = :r AND seq = :from"
-    _as_intruder(app, [sa.text(swap).bindparams(**{"from": 4, "to": -4}),
+    as_intruder(app, [sa.text(swap).bindparams(**{"from": 4, "to": -4}),
                        sa.text(swap).bindparams(**{"from": 6, "to": 4}),
                        sa.text(swap).bindparams(**{"from": -4, "to": 6})], {"r": rid})
-    after = {e.seq: e.id for e in _events(app, rid)}
+    after = {e.seq: e.id for e in stored_events(app, rid)}
     assert (after[4], after[6]) == (ids[6], ids[4])
     report = _verify(app, rid)
     assert not report.ok and report.findings[0].where == "событие № 4"
@@ -157,21 +110,21 @@ def test_two_swapped_events_are_found_at_the_first_of_them(app, rid):
 
 # ---- documents and signatures ------------------------------------------------------------------
 def _document(app, rid, kind: str, version: int):
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         return conn.execute(sa.select(DOCUMENTS).where(DOCUMENTS.c.route_id == rid, DOCUMENTS.c.kind == kind,
                                                        DOCUMENTS.c.version == version)).one()
 
 
 def test_a_changed_document_file_is_found_when_bytes_are_checked(app, rid):
     doc = _document(app, rid, "karta", 2)  # the approved plan
-    _as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc.id).values(content=doc.content + b"x"))
+    as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc.id).values(content=doc.content + b"x"))
     report = _verify(app, rid)
     assert not report.ok
     assert set(_wheres(report)) == {f"документ {doc.id} (karta, версия 2)"}  # nothing about events
     assert "файл изменён" in report.findings[0].found
     assert _verify(app, rid, documents=False).ok  # the bytes are not read then
 
-    from tests.e2e.conftest import Person
+    from tests.support.app import Person
 
     r = Person(app, "auditor").get(f"/api/routes/{rid}/verify")  # the API checks the bytes by default
     assert r.status_code == 200
@@ -187,30 +140,30 @@ def test_a_changed_document_file_is_found_when_bytes_are_checked(app, rid):
 
 
 def test_a_changed_signature_row_is_found(app, rid):
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         sig = conn.execute(sa.select(SIGNATURES).join(DOCUMENTS, DOCUMENTS.c.id == SIGNATURES.c.document_id)
                            .where(DOCUMENTS.c.route_id == rid, SIGNATURES.c.action == "approve")).one()
-    _as_intruder(app, sa.update(SIGNATURES).where(SIGNATURES.c.id == sig.id).values(sha256="f" * 64))
+    as_intruder(app, sa.update(SIGNATURES).where(SIGNATURES.c.id == sig.id).values(sha256="f" * 64))
     report = _verify(app, rid)
     assert not report.ok
     assert _wheres(report) == [f"подпись {sig.id} (документ {sig.document_id})"]
 
 
 def test_a_signature_row_with_another_signers_name_is_found(app, rid):
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         sig = conn.execute(sa.select(SIGNATURES).join(DOCUMENTS, DOCUMENTS.c.id == SIGNATURES.c.document_id)
                            .where(DOCUMENTS.c.route_id == rid, SIGNATURES.c.action == "agree")).one()
-    _as_intruder(app, sa.update(SIGNATURES).where(SIGNATURES.c.id == sig.id).values(signer_name="Кто-то другой"))
+    as_intruder(app, sa.update(SIGNATURES).where(SIGNATURES.c.id == sig.id).values(signer_name="Кто-то другой"))
     report = _verify(app, rid)
     assert not report.ok and _wheres(report) == [f"подпись {sig.id} (документ {sig.document_id})"]
 
 
 def test_a_deleted_signature_row_is_found_at_its_event(app, rid):
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         sig = conn.execute(sa.select(SIGNATURES).join(DOCUMENTS, DOCUMENTS.c.id == SIGNATURES.c.document_id)
                            .where(DOCUMENTS.c.route_id == rid, SIGNATURES.c.action == "agree")).one()
-    (signed,) = [e for e in _events(app, rid) if e.kind == "document_signed" and e.data["action"] == "agree"]
-    _as_intruder(app, sa.delete(SIGNATURES).where(SIGNATURES.c.id == sig.id))
+    (signed,) = [e for e in stored_events(app, rid) if e.kind == "document_signed" and e.data["action"] == "agree"]
+    as_intruder(app, sa.delete(SIGNATURES).where(SIGNATURES.c.id == sig.id))
     report = _verify(app, rid)
     assert not report.ok and _wheres(report) == [f"событие № {signed.seq}"]
     assert "записи подписи нет" in report.findings[0].found
@@ -219,7 +172,7 @@ def test_a_deleted_signature_row_is_found_at_its_event(app, rid):
 def test_a_replaced_issued_file_with_its_new_hash_is_found(app, rid):
     doc = _document(app, rid, "karta", 2)
     forged = doc.issued + b"forged"
-    _as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc.id)
+    as_intruder(app, sa.update(DOCUMENTS).where(DOCUMENTS.c.id == doc.id)
                  .values(issued=forged, issued_sha256=hashlib.sha256(forged).hexdigest()))
     report = _verify(app, rid)
     assert not report.ok and _wheres(report) == [f"документ {doc.id} (karta, версия 2)"]
@@ -227,9 +180,9 @@ def test_a_replaced_issued_file_with_its_new_hash_is_found(app, rid):
 
 def test_a_deleted_document_is_found(app, rid):
     doc = _document(app, rid, "prikaz_tutor", 1)  # issued at creation, carries no signatures
-    with _engine(app).connect() as conn:
+    with db_engine(app).connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).where(SIGNATURES.c.document_id == doc.id)) == 0
-    _as_intruder(app, sa.delete(DOCUMENTS).where(DOCUMENTS.c.id == doc.id))
+    as_intruder(app, sa.delete(DOCUMENTS).where(DOCUMENTS.c.id == doc.id))
     report = _verify(app, rid)
     named = f"документ {doc.id}"
     assert not report.ok and any(named in f"{f.where} {f.expected} {f.found}" for f in report.findings)
@@ -243,7 +196,7 @@ def test_verify_all_exits_0_on_a_clean_database_and_1_after_tampering(app, rid):
     assert "Проверено маршрутов: 1; с расхождениями: 0." in clean.output
     assert cli.invoke(args=["verify-all", "--documents"]).exit_code == 0
 
-    _as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = 5", {"r": rid})
+    as_intruder(app, "DELETE FROM events WHERE route_id = :r AND seq = 5", {"r": rid})
     tampered = cli.invoke(args=["verify-all"])
     assert tampered.exit_code == 1, tampered.output
     assert f"маршрут {rid}: событие № 5: ожидалось событие № 5" in tampered.output
@@ -251,10 +204,10 @@ def test_verify_all_exits_0_on_a_clean_database_and_1_after_tampering(app, rid):
 
 
 def test_verify_all_lists_only_the_tampered_route(app, rid):
-    other = _new_route(app)
-    demo._do(app.extensions["iom"], other, "draft", VALID["draft"])
-    data = dict(_events(app, other)[0].data, teacher_id=app.config["PEOPLE"]["teacher2"])
-    _as_intruder(app, sa.update(EVENTS).where(EVENTS.c.route_id == other, EVENTS.c.seq == 1).values(data=data))
+    other = new_route(app)
+    demo.complete_as_assignee(app.extensions["iom"], other, "draft", VALID["draft"])
+    data = dict(stored_events(app, other)[0].data, teacher_id=app.config["PEOPLE"]["teacher2"])
+    as_intruder(app, sa.update(EVENTS).where(EVENTS.c.route_id == other, EVENTS.c.seq == 1).values(data=data))
     result = app.test_cli_runner().invoke(args=["verify-all"])
     assert result.exit_code == 1
     assert f"маршрут {other}: событие № 1" in result.output and f"маршрут {rid}:" not in result.output

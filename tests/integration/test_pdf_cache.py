@@ -20,7 +20,7 @@ from service.db.models import PdfCache
 from service.documents.pdf import HostLocks, PdfBusy, pdf_available, to_pdf
 from service.services import pdfs
 from service.services.demo import PASSWORD
-from tests.e2e import conftest as e2e
+from tests.support import app as driver
 
 DELAY = 0.4  # a fake conversion's duration
 
@@ -86,12 +86,12 @@ def fake():
 
 @pytest.fixture
 def app(database_url, tmp_path, fake):
-    yield from e2e.ready_app(database_url, CLOCK=e2e.FakeClock(), PDF_LOCK_DIR=str(tmp_path / "locks"),
+    yield from driver.ready_app(database_url, CLOCK=driver.FakeClock(), PDF_LOCK_DIR=str(tmp_path / "locks"),
                              PDF_MAX_CONVERSIONS=2, PDF_CONVERTER=fake)
 
 
 def _routes(app, n: int) -> list[int]:
-    head = e2e.Person(app, "head_cnppm")
+    head = driver.Person(app, "head_cnppm")
     ids = app.config["PEOPLE"]
     out = []
     for _ in range(n):
@@ -105,7 +105,7 @@ def _routes(app, n: int) -> list[int]:
 def _pdf_urls(app, route_ids: list[int]) -> list[str]:
     """The PDF of each route's order assigning the tutor (issued on opening, unsigned: its content
     and issued copies are the same bytes)."""
-    auditor = e2e.Person(app, "auditor")
+    auditor = driver.Person(app, "auditor")
     urls = []
     for rid in route_ids:
         (order,) = [d for d in auditor.get(f"/api/routes/{rid}/documents").get_json()["documents"]
@@ -115,7 +115,7 @@ def _pdf_urls(app, route_ids: list[int]) -> list[str]:
 
 
 def _fetch_in_parallel(app, urls: list[str]) -> list:
-    clients = [e2e.Person(app, "auditor") for _ in urls]
+    clients = [driver.Person(app, "auditor") for _ in urls]
     with ThreadPoolExecutor(len(urls)) as pool:
         return list(pool.map(lambda pair: pair[0].get(pair[1]), zip(clients, urls, strict=True)))
 
@@ -139,7 +139,7 @@ def test_concurrent_requests_for_one_document_share_one_conversion(app, fake):
     responses = _fetch_in_parallel(app, [url] * 8)
     assert {r.status_code for r in responses} == {200} and len({r.data for r in responses}) == 1
     assert list(fake.calls.values()) == [1]
-    second = e2e.Person(app, "auditor").get(url)
+    second = driver.Person(app, "auditor").get(url)
     assert second.status_code == 200 and second.data == responses[0].data
     assert list(fake.calls.values()) == [1]  # the second request converted nothing
     assert second.headers["Content-Disposition"].endswith('-v1.pdf"')
@@ -147,7 +147,7 @@ def test_concurrent_requests_for_one_document_share_one_conversion(app, fake):
 
 def test_without_libreoffice_an_uncached_pdf_is_501_and_a_cached_one_is_served(app, fake):
     cached, uncached = _pdf_urls(app, _routes(app, 2))
-    auditor = e2e.Person(app, "auditor")
+    auditor = driver.Person(app, "auditor")
     assert auditor.get(cached).status_code == 200
     pdfs.converter_for(app).available = lambda: False
     assert auditor.get(cached).status_code == 200
@@ -217,11 +217,11 @@ def test_a_real_libreoffice_pdf_is_converted_once_and_then_served_from_the_cache
         conversions.append(hashlib.sha256(docx).hexdigest())
         return to_pdf(docx)
 
-    app = next(e2e.ready_app(database_url, CLOCK=e2e.FakeClock(), PDF_LOCK_DIR=str(tmp_path / "locks"),
+    app = next(driver.ready_app(database_url, CLOCK=driver.FakeClock(), PDF_LOCK_DIR=str(tmp_path / "locks"),
                              PDF_CONVERTER=libreoffice))
     try:
         (url,) = _pdf_urls(app, _routes(app, 1))
-        auditor = e2e.Person(app, "auditor")
+        auditor = driver.Person(app, "auditor")
         first = auditor.get(url)
         assert first.status_code == 200 and first.data.startswith(b"%PDF-") and b"%%EOF" in first.data[-64:]
         again = auditor.get(url)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import service.app
-from service.app import _secret_key
+from service.app import load_or_create_secret_key
 from service.production import ConfigurationError
 
 STARTERS = 8
@@ -22,7 +22,7 @@ def _start(barrier, instance: str, results) -> None:
 
     barrier.wait()  # all at once, like gunicorn workers booting
     try:
-        results.put(_secret_key(Path(instance)))
+        results.put(load_or_create_secret_key(Path(instance)))
     except Exception as exc:  # noqa: BLE001 (reported to the parent, which fails the test)
         results.put(f"error: {exc!r}")
 
@@ -54,14 +54,14 @@ def test_concurrent_starters_all_read_the_same_complete_key(tmp_path, monkeypatc
 
 def test_the_key_survives_a_restart_and_the_environment_wins(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    first = _secret_key(tmp_path)
-    assert _secret_key(tmp_path) == first
+    first = load_or_create_secret_key(tmp_path)
+    assert load_or_create_secret_key(tmp_path) == first
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    assert _secret_key(tmp_path) == "from-the-environment"
+    assert load_or_create_secret_key(tmp_path) == "from-the-environment"
 
 
 def test_an_empty_key_file_left_by_an_old_version_is_refused_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     (tmp_path / "secret_key").write_text("")
     with pytest.raises(ConfigurationError, match="secret_key.*(удалите|delete)"):
-        _secret_key(tmp_path)
+        load_or_create_secret_key(tmp_path)

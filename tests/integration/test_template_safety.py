@@ -25,7 +25,7 @@ from service.documents import archive
 from service.documents.contract import KINDS, TEMPLATE_FILES, sample_context
 from service.documents.render import Template, UnsafeTemplate, _prepare, load_template, normalize_docx, render
 from service.domain.errors import TemplateRejected
-from tests.e2e import conftest as e2e
+from tests.support import app as driver
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
 MB = 1024 * 1024
@@ -33,12 +33,12 @@ MB = 1024 * 1024
 
 @pytest.fixture
 def app(database_url):
-    yield from e2e.ready_app(database_url, CLOCK=e2e.FakeClock())
+    yield from driver.ready_app(database_url, CLOCK=driver.FakeClock())
 
 
 @pytest.fixture
-def admin(app) -> e2e.Person:
-    return e2e.Person(app, "admin")
+def admin(app) -> driver.Person:
+    return driver.Person(app, "admin")
 
 
 def template_bytes(kind: str) -> bytes:
@@ -180,7 +180,7 @@ def test_a_route_whose_stored_template_is_malicious_fails_without_running_it(app
         s.commit()
         routes = s.scalar(sa.select(sa.func.count()).select_from(Route))
     ids = app.config["PEOPLE"]
-    r = e2e.Person(app, "head_cnppm").post("/api/routes", {"teacher_id": ids["teacher1"], "tutor_id": ids["tutor1"],
+    r = driver.Person(app, "head_cnppm").post("/api/routes", {"teacher_id": ids["teacher1"], "tutor_id": ids["tutor1"],
                                                   "methodist_id": ids["methodist"]})
     assert r.status_code == 500 and "небезопасен" in r.get_json()["error"], r.get_json()
     assert not marker.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine_driver import Driver, deployed_engine
+from tests.support.engine_driver import Driver, deployed_engine
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from lxml import etree
 
 from service.domain.errors import NotFound, WorkflowRejected
 from service.engine.specs import NS, content_hash
-from tests.engine_driver import (
+from tests.support.engine_driver import (
     BPMN_NAME,
     FORM_NAMES,
     ROLES,

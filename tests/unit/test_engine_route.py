@@ -12,7 +12,7 @@ import pytest
 from service.domain.errors import StepFailed, TaskAlreadyDone
 from service.tasks import card as card_handlers
 from service.tasks import default_handlers
-from tests.engine_driver import (
+from tests.support.engine_driver import (
     CONCLUSION_SIGNERS,
     CORRECTION_SIGNERS,
     PLAN_SIGNERS,

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from service.engine import workflow as quick
 from service.engine.serializer import WorkflowCodec
-from tests.engine_driver import (
+from tests.support.engine_driver import (
     CONCLUSION_SIGNERS,
     CORRECTION_SIGNERS,
     PLAN_SIGNERS,
@@ -29,9 +29,9 @@ from tests.engine_driver import (
 def compared(monkeypatch) -> Counter:
     """Every quick query is answered by SpiffWorkflow's iterator too and must agree."""
     seen: Counter = Counter()
-    quick_find = quick._QuickFinding.get_tasks_iterator
-    quick_update = quick._QuickFinding.update_waiting_tasks
-    walk, path = quick.walk, quick._path
+    quick_find = quick.QuickFinding.get_tasks_iterator
+    quick_update = quick.QuickFinding.update_waiting_tasks
+    walk, path = quick.walk, quick.task_path
 
     def names(tasks):
         return [t.task_spec.name for t in tasks]
@@ -59,10 +59,10 @@ def compared(monkeypatch) -> Counter:
             return fn(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(quick._QuickFinding, "get_tasks_iterator", get_tasks_iterator)
-    monkeypatch.setattr(quick._QuickFinding, "update_waiting_tasks", update_waiting_tasks)
+    monkeypatch.setattr(quick.QuickFinding, "get_tasks_iterator", get_tasks_iterator)
+    monkeypatch.setattr(quick.QuickFinding, "update_waiting_tasks", update_waiting_tasks)
     monkeypatch.setattr(quick, "walk", counted("walked", walk))
-    monkeypatch.setattr(quick, "_path", counted("placed", path))
+    monkeypatch.setattr(quick, "task_path", counted("placed", path))
     return seen
 
 
@@ -124,13 +124,13 @@ def test_the_state_keeps_spiffworkflows_type_names_and_loads_as_quick_classes(ro
     assert {sp["typename"] for sp in state["subprocesses"].values()} == {"BpmnSubWorkflow"}
 
     engine = route.engine
-    loaded = WorkflowCodec().load(route.snap.state, engine._bundle(route.spec_hash))
+    loaded = WorkflowCodec().load(route.snap.state, engine.bundle(route.spec_hash))
     assert type(loaded) is quick.QuickWorkflow
     assert {type(sp) for sp in loaded.subprocesses.values()} == {quick.QuickSubWorkflow}
 
 
 def test_a_state_written_by_stock_spiffworkflow_loads_and_runs_on(route):
-    bundle = route.engine._bundle(route.spec_hash)
+    bundle = route.engine.bundle(route.spec_hash)
     stock = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
     stock.do_engine_steps()
     codec = WorkflowCodec()
@@ -163,7 +163,7 @@ def test_both_ways_of_finding_agree_with_spiffworkflow_on_any_query_at_every_ste
     the root and from each task that runs a subprocess, at every step of a route."""
     monkeypatch.setattr(quick, "PLACED_AT_MOST", placed_at_most)
     engine, spec_hash = deployed
-    bundle, codec = engine._bundle(spec_hash), WorkflowCodec()
+    bundle, codec = engine.bundle(spec_hash), WorkflowCodec()
     checked = Counter()
 
     def check(route: Driver) -> None:
@@ -201,7 +201,7 @@ def test_a_task_below_one_the_walk_does_not_expand_is_not_found_as_in_spiffworkf
     test makes one: a predicted child of the ready draft is marked COMPLETED by hand."""
     monkeypatch.setattr(quick, "PLACED_AT_MOST", placed_at_most)
     workflow = WorkflowCodec().load(route.snap.state,
-                                    route.engine._bundle(route.spec_hash))
+                                    route.engine.bundle(route.spec_hash))
     (draft,) = workflow.get_tasks(state=TaskState.READY, manual=True)
     hidden = draft.children[0]
     hidden._state = TaskState.COMPLETED

@@ -10,7 +10,7 @@ import pytest
 from service.domain.errors import UnsafeExpression, WorkflowRejected
 from service.engine import expressions
 from service.engine.expressions import compile_expression, evaluate
-from tests.engine_driver import make_engine, real_bpmn, replace_once, route_files
+from tests.support.engine_driver import make_engine, real_bpmn, replace_once, route_files
 
 AGREEMENT_CONDITION = 'agreement["decision"] == "return"'
 ITEMS = {"items": list(range(10)), "x": 1, "name": "Иванова"}

@@ -9,7 +9,7 @@ from lxml import etree
 from service.domain.errors import UnsafeExpression
 from service.engine.expressions import compile_expression, evaluate
 from service.engine.specs import EXPRESSION_XPATHS, NS
-from tests.engine_driver import BPMN_PATH
+from tests.support.engine_driver import BPMN_PATH
 
 DATA = {
     "n": 3,

@@ -28,7 +28,7 @@ FORM_NAMES = [
 
 if str(ROOT) not in sys.path:  # "tests" is not an installed package; make tests/form_examples.py importable
     sys.path.insert(0, str(ROOT))
-VALID: dict[str, dict] = importlib.import_module("tests.form_examples").VALID
+VALID: dict[str, dict] = importlib.import_module("tests.support.form_examples").VALID
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ from typing import Any
 from service.engine.adapter import ReadyTask, Snapshot, WorkflowEngine
 from service.forms import FormCatalog
 from service.tasks import HandlerRegistry, default_handlers
-from tests.form_examples import VALID
+from tests.support.form_examples import VALID
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BPMN_PATH = ROOT / "workflows" / "iom_route.bpmn"
 BPMN_NAME = "iom_route.bpmn"
 FORMS_DIR = ROOT / "forms"
