@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
-from service.api.util import actor, ctx
+from service.api.util import actor, ctx, reply
+from service.contracts.responses import AsOfResult, AuditReport, History, ReplayResult
 from service.services import audit, audit_export, audit_replay, pdfs
 
 bp = Blueprint("audit", __name__, url_prefix="/api/routes")
@@ -13,27 +14,28 @@ bp = Blueprint("audit", __name__, url_prefix="/api/routes")
 @bp.get("/<int:route_id>/verify")
 def verify(route_id: int):
     """Check the hash chain, the documents' bytes and the signature rows against the events."""
-    return jsonify(audit.verify_route(ctx(), actor(), route_id).as_dict())
+    return reply(AuditReport, audit.verify_route(ctx(), actor(), route_id).as_dict())
 
 
 @bp.get("/<int:route_id>/replay")
 def replay(route_id: int):
     """Re-execute the route from its events on its BPMN version; `?documents=1` also re-renders
     every document version and compares the SHA-256."""
-    return jsonify(audit_replay.replay(ctx(), actor(), route_id, documents=request.args.get("documents") == "1"))
+    documents = request.args.get("documents") == "1"
+    return reply(ReplayResult, audit_replay.replay(ctx(), actor(), route_id, documents=documents))
 
 
 @bp.get("/<int:route_id>/as-of/<int:seq>")
 def as_of(route_id: int, seq: int):
     """The route as it stood after event `seq`."""
-    return jsonify(audit_replay.as_of(ctx(), actor(), route_id, seq))
+    return reply(AsOfResult, audit_replay.as_of(ctx(), actor(), route_id, seq))
 
 
 @bp.get("/<int:route_id>/export.<fmt>")
 def export(route_id: int, fmt: str):
     """The history as JSON or CSV."""
     if fmt == "json":
-        return jsonify(audit_export.history(ctx(), actor(), route_id))
+        return reply(History, audit_export.history(ctx(), actor(), route_id))
     data = audit_export.history_csv(ctx(), actor(), route_id, fmt)
     return Response(data, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="route-{route_id}-history.csv"'})

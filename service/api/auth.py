@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask_wtf.csrf import generate_csrf
 
-from service.api.util import actor, ctx, json_body
+from service.api.util import actor, body_as, ctx, json_body, reply
+from service.contracts.requests import LoginRequest
+from service.contracts.responses import CsrfToken, LogoutResult, Me, Token, TokenList
 from service.domain.access import Actor
-from service.domain.errors import FieldProblem, FormRejected
 from service.http.auth import from_session, log_in, log_out
 from service.services import accounts
 
@@ -22,41 +23,38 @@ def _me(who: Actor) -> dict:
 @bp.post("/login")
 def login():
     """Log in with login and password; the session cookie carries the server-side session."""
-    body = json_body()
-    problems = [FieldProblem(f"/{name}", "Обязательное поле") for name in ("login", "password")
-                if not isinstance(body.get(name), str) or not body.get(name)]
-    if problems:
-        raise FormRejected(problems)
-    return jsonify(_me(log_in(body["login"], body["password"])))
+    asked = body_as(LoginRequest)
+    return reply(Me, _me(log_in(asked.login, asked.password)))
 
 
 @bp.post("/logout")
 def logout():
     """End the session (on the server too: the cookie stops working)."""
     log_out()
-    return jsonify({"ok": True})
+    return reply(LogoutResult, {"ok": True})
 
 
 @bp.get("/me")
 def me():
     """Who is logged in, with role grants."""
-    return jsonify(_me(actor()))
+    return reply(Me, _me(actor()))
 
 
 @bp.get("/tokens")
 def list_tokens():
     """My personal tokens: names and dates, never the tokens themselves."""
-    return jsonify({"tokens": accounts.list_tokens(ctx(), actor())})
+    return reply(TokenList, {"tokens": accounts.list_tokens(ctx(), actor())})
 
 
 @bp.post("/tokens")
 def create_token():
-    """Issue a personal API token (from a login session only); the token is shown once."""
+    """Issue a personal API token (from a login session only); the token is shown once. The
+    service checks the body against TokenRequest (the tokens page issues tokens too)."""
     who = actor()
     body = json_body()
     issued = accounts.issue_token(ctx(), who, body.get("name", ""), body.get("expires_in_days"),
                                   from_session=from_session())
-    return jsonify(issued), 201
+    return reply(Token, issued, 201)
 
 
 @bp.delete("/tokens/<int:token_id>")
@@ -70,4 +68,4 @@ def revoke_token(token_id: int):
 def csrf_token():
     """The CSRF token a cookie-authenticated POST that is not JSON must carry in `X-CSRFToken`."""
     actor()
-    return jsonify({"csrf_token": generate_csrf()})
+    return reply(CsrfToken, {"csrf_token": generate_csrf()})

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
-from service.api.util import actor, ctx
+from service.api.util import actor, ctx, reply
+from service.contracts.responses import DocumentList, TemplateDeployed, VerifyResult
 from service.documents.contract import TEMPLATE_FILES
 from service.domain.access import require_admin
 from service.domain.errors import BadRequestBody, NotFound
@@ -18,7 +19,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 @bp.get("/routes/<int:route_id>/documents")
 def route_documents(route_id: int):
     """Every version of every document of the route, with signatures and their validity."""
-    return jsonify({"documents": views.route_documents(ctx(), actor(), route_id)})
+    return reply(DocumentList, {"documents": views.route_documents(ctx(), actor(), route_id)})
 
 
 @bp.get("/documents/<int:document_id>/<which>.<fmt>")
@@ -46,7 +47,7 @@ def _uploaded_bytes() -> bytes:
 def verify():
     """Was this file issued by the service, unaltered? Which route, document, version, signatures."""
     actor()
-    return jsonify(documents.verify(ctx(), _uploaded_bytes()))
+    return reply(VerifyResult, documents.verify(ctx(), _uploaded_bytes()))
 
 
 @bp.post("/templates/<kind>")
@@ -57,4 +58,4 @@ def upload_template(kind: str):
     if kind not in TEMPLATE_FILES:
         raise NotFound("Нет такого вида документа")
     deployed = documents.deploy_templates(ctx(), {TEMPLATE_FILES[kind]: _uploaded_bytes()}, who.user_id)
-    return jsonify(deployed[0]), 201 if deployed[0]["created"] else 200
+    return reply(TemplateDeployed, deployed[0], 201 if deployed[0]["created"] else 200)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
-from service.api.util import actor, ctx, json_body
-from service.domain.errors import FieldProblem, FormRejected
+from service.api.util import actor, body_as, ctx, json_body, reply
+from service.contracts.requests import CompleteRequest
+from service.contracts.responses import CompletionResult, ReassignResult, TaskList, TaskView
 from service.services import admin, routes, views
 from service.services.documents import Client
 
@@ -15,49 +16,30 @@ bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 @bp.get("")
 def my_tasks():
     """Tasks waiting for me, oldest first."""
-    return jsonify({"tasks": views.my_tasks(ctx(), actor())})
+    return reply(TaskList, {"tasks": views.my_tasks(ctx(), actor())})
 
 
 @bp.get("/<task_id>")
 def one_task(task_id: str):
     """A task with its form schema, prefill, the card and the remarks to address."""
-    return jsonify(views.task_view(ctx(), actor(), task_id))
-
-
-def _complete_problems(body: dict) -> list[FieldProblem]:
-    """The shape of a completion: `data` an object (the form checks the rest), `signature`, when
-    given, an object of two strings."""
-    if "data" not in body:
-        return [FieldProblem("/data", "Нет данных формы (поле data)")]
-    problems = []
-    if not isinstance(body["data"], dict):
-        problems.append(FieldProblem("/data", "Данные формы — JSON-объект"))
-    signature = body.get("signature")
-    if signature is not None and not isinstance(signature, dict):
-        problems.append(FieldProblem("/signature", "Подпись — объект {password, document_sha256}"))
-    elif isinstance(signature, dict):
-        problems += [FieldProblem(f"/signature/{name}", f"{title} — строка")
-                     for name, title in (("password", "Пароль"), ("document_sha256", "Хеш документа"))
-                     if name in signature and not isinstance(signature[name], str)]
-    return problems
+    return reply(TaskView, views.task_view(ctx(), actor(), task_id))
 
 
 @bp.post("/<task_id>/complete")
 def complete(task_id: str):
-    """Complete a task with the form data in `data`; a signature also needs `signature`
-    = {password, document_sha256}."""
+    """Complete a task with the form data in `data` (the task's form checks its content); a
+    signature also needs `signature` = {password, document_sha256}."""
     who = actor()
-    body = json_body()
-    problems = _complete_problems(body)
-    if problems:
-        raise FormRejected(problems)
+    asked = body_as(CompleteRequest)
+    signature = asked.signature.model_dump() if asked.signature is not None else None
     client = Client(request.remote_addr or "", request.user_agent.string or "")
-    return jsonify(routes.complete_task(ctx(), who, task_id, body["data"], body.get("signature"), client))
+    return reply(CompletionResult, routes.complete_task(ctx(), who, task_id, asked.data, signature, client))
 
 
 @bp.post("/<task_id>/reassign")
 def reassign(task_id: str):
-    """Give a waiting task to another person (admin; a reason is required)."""
+    """Give a waiting task to another person (admin; the service checks the body against
+    ReassignRequest after the admin check)."""
     who = actor()
     body = json_body()
-    return jsonify(admin.reassign_task(ctx(), who, task_id, body.get("assignee_id"), body.get("reason")))
+    return reply(ReassignResult, admin.reassign_task(ctx(), who, task_id, body.get("assignee_id"), body.get("reason")))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from service.domain.states import RouteStatus
+
 STAGE_TITLES = {
     "draft": "Составление и подписание плана",
     "agreement": "Согласование в ЦНППМ",
@@ -29,7 +31,7 @@ def due_at(form: str, created_at: datetime) -> datetime | None:
 
 def finished_status(card: dict) -> str:
     """A finished workflow's card says whether the route completed or was prolonged."""
-    return "prolonged" if card.get("result") == "prolonged" else "completed"
+    return RouteStatus.PROLONGED if card.get("result") == "prolonged" else RouteStatus.COMPLETED
 
 
 def is_return(submission: dict) -> bool:

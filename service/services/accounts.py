@@ -12,16 +12,17 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service.contracts import parse
+from service.contracts.requests import TokenRequest
 from service.db.models import ApiToken, RoleGrant, User, UserSession
 from service.domain.access import Actor
-from service.domain.errors import FieldProblem, FormRejected, NotAllowed, NotAuthenticated, NotFound
+from service.domain.errors import NotAllowed, NotAuthenticated, NotFound
 from service.services import throttle
 from service.services.context import Client, ServiceContext
 
 TOKEN_PREFIX = "iom_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
-TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX = 90, 365
 # Checked when the login names nobody, so that a wrong login costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
 
@@ -117,22 +118,16 @@ def load_actor(ctx: ServiceContext, user_id: int) -> Actor | None:
 def issue_token(ctx: ServiceContext, actor: Actor, name: Any, days: Any = None, *,
                 from_session: bool) -> dict[str, Any]:
     """Create a personal token (only from a logged-in session: a token cannot mint tokens); the
-    plain token is returned once and never stored. It expires after `days` (default 90)."""
+    plain token is returned once and never stored. It expires after `days` (default 90). Name and
+    days are checked against the API's TokenRequest: the tokens page and the API take the same."""
     if not from_session:
         raise NotAllowed("Выпустить токен можно только из сессии входа, а не по другому токену")
-    problems = []
-    if not isinstance(name, str) or len(name) > 100:
-        problems.append(FieldProblem("/name", "Название токена — строка до 100 символов"))
-    days = TOKEN_DAYS_DEFAULT if days is None else days
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= TOKEN_DAYS_MAX:
-        problems.append(FieldProblem("/expires_in_days", f"Срок действия — целое число дней от 1 до {TOKEN_DAYS_MAX}"))
-    if problems:
-        raise FormRejected(problems)
+    asked = parse(TokenRequest, {"name": name, **({} if days is None else {"expires_in_days": days})})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = ctx.auth_clock()
     with ctx.uow() as uow:
-        row = ApiToken(user_id=actor.user_id, name=name.strip() or "token", token_hash=token_digest(token),
-                       created_at=now, expires_at=now + timedelta(days=days))
+        row = ApiToken(user_id=actor.user_id, name=asked.name.strip() or "token", token_hash=token_digest(token),
+                       created_at=now, expires_at=now + timedelta(days=asked.expires_in_days))
         uow.session.add(row)
         uow.commit()
         return {**_token_view(row, now), "token": token}

@@ -1,5 +1,6 @@
-"""Admin interventions: reassign a task, cancel a route. Each needs a reason and is an event
-of the route's chain, so the replay and the audit see it."""
+"""Admin interventions: reassign a task, cancel a route, correct the card. Each needs a reason and
+is an event of the route's chain, so the replay and the audit see it. The arguments are checked
+against the API's request models (service/contracts/requests.py), whoever calls."""
 
 from __future__ import annotations
 
@@ -8,19 +9,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from service.contracts import parse
+from service.contracts.requests import CancelRequest, CardEditRequest, ReassignRequest
 from service.db.models import Route, RouteState, Task, User
 from service.domain.access import Actor, require_admin
 from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
+from service.domain.states import EventKind, RouteStatus, TaskState
 from service.services.context import ServiceContext
 from service.services.events import append_event
 from service.services.routes import load_task
 
-MAX_ID = 2_147_483_647  # the range of the id columns (PostgreSQL `integer`)
 
-
-def _reason(reason: Any) -> str:
-    if not isinstance(reason, str) or not reason.strip():
-        raise FormRejected([FieldProblem("/reason", "Укажите причину вмешательства")])
+def _reason(reason: str) -> str:
     return reason.strip()[:2000]
 
 
@@ -32,18 +32,19 @@ def _lock_route(s, route_id: int) -> None:
 def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: Any, reason: Any) -> dict[str, Any]:
     """Give a waiting task to another active person."""
     require_admin(actor)
-    why = _reason(reason)
+    asked = parse(ReassignRequest, {"assignee_id": assignee_id, "reason": reason})
+    why = _reason(asked.reason)
     with ctx.uow() as uow:
         s = uow.session
         task, _ = load_task(s, task_id)
-        if task.state != "ready":
+        if task.state != TaskState.READY:
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
-        person = s.get(User, assignee_id) if type(assignee_id) is int and 1 <= assignee_id <= MAX_ID else None
+        person = s.get(User, asked.assignee_id)
         if person is None or not person.is_active:
             raise FormRejected([FieldProblem("/assignee_id", "Пользователь не найден или отключён")])
         _lock_route(s, task.route_id)
         previous, task.assignee_id = task.assignee_id, person.id
-        append_event(s, route_id=task.route_id, at=ctx.clock(), kind="admin_reassigned", actor_id=actor.user_id,
+        append_event(s, route_id=task.route_id, at=ctx.clock(), kind=EventKind.ADMIN_REASSIGNED, actor_id=actor.user_id,
                      task_id=task.id, task_name=task.name,
                      data={"from": previous, "to": person.id, "reason": why})
         uow.commit()
@@ -53,25 +54,25 @@ def reassign_task(ctx: ServiceContext, actor: Actor, task_id: str, assignee_id: 
 def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) -> dict[str, Any]:
     """Stop a route: its waiting tasks are withdrawn; the history stays."""
     require_admin(actor)
-    why = _reason(reason)
+    why = _reason(parse(CancelRequest, {"reason": reason}).reason)
     with ctx.uow() as uow:
         s = uow.session
         route = s.get(Route, route_id)
         if route is None:
             raise NotFound("Маршрут не найден")
-        if route.status != "active":
+        if route.status != RouteStatus.ACTIVE:
             raise TaskAlreadyDone("Маршрут уже не в работе")
         _lock_route(s, route_id)
         now = ctx.clock()
-        open_tasks = s.scalars(sa.select(Task).where(Task.route_id == route_id, Task.state == "ready")).all()
+        open_tasks = s.scalars(sa.select(Task).where(Task.route_id == route_id, Task.state == TaskState.READY)).all()
         for task in open_tasks:
-            task.state, task.completed_at = "cancelled", now
-        route.status = route.stage = "cancelled"
+            task.state, task.completed_at = TaskState.CANCELLED, now
+        route.status = route.stage = RouteStatus.CANCELLED
         route.updated_at = now
-        append_event(s, route_id=route_id, at=now, kind="admin_cancelled", actor_id=actor.user_id,
+        append_event(s, route_id=route_id, at=now, kind=EventKind.ADMIN_CANCELLED, actor_id=actor.user_id,
                      data={"reason": why, "cancelled": [t.id for t in open_tasks]})
         uow.commit()
-        return {"route_id": route_id, "status": "cancelled"}
+        return {"route_id": route_id, "status": RouteStatus.CANCELLED}
 
 
 def _pointer_parts(pointer: Any) -> list[str]:
@@ -98,9 +99,8 @@ def set_in_card(card: dict[str, Any], pointer: str, value: Any) -> Any:
 def edit_card(ctx: ServiceContext, actor: Actor, route_id: int, pointer: Any, value: Any, reason: Any) -> dict:
     """Correct one existing value of the route card (e.g. a misspelt name)."""
     require_admin(actor)
-    why = _reason(reason)
-    if not isinstance(value, str | int | float | bool):
-        raise FormRejected([FieldProblem("/value", "Новое значение — строка, число или да/нет")])
+    asked = parse(CardEditRequest, {"pointer": pointer, "value": value, "reason": reason})
+    why, pointer, value = _reason(asked.reason), asked.pointer, asked.value
     with ctx.uow() as uow:
         s = uow.session
         route = s.get(Route, route_id)
@@ -113,7 +113,7 @@ def edit_card(ctx: ServiceContext, actor: Actor, route_id: int, pointer: Any, va
             raise FormRejected([FieldProblem("/pointer", f"В карте нет поля {pointer}")]) from None
         _lock_route(s, route_id)
         route.card = card
-        append_event(s, route_id=route_id, at=ctx.clock(), kind="admin_card_edited", actor_id=actor.user_id,
+        append_event(s, route_id=route_id, at=ctx.clock(), kind=EventKind.ADMIN_CARD_EDITED, actor_id=actor.user_id,
                      data={"pointer": pointer, "old": old, "new": value, "reason": why})
         uow.commit()
         return {"route_id": route_id, "pointer": pointer, "old": old, "new": value}

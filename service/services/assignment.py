@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from service.db.models import RoleGrant, Route, Task, User
 from service.domain.errors import StepFailed
 from service.domain.route_rules import due_at
+from service.domain.states import TaskState
 from service.engine.adapter import ReadyTask
 
 HEAD_ROLES = {"cnppm_head": "centre_id", "school_head": "school_id"}
@@ -41,12 +42,12 @@ def sync_tasks(session, route: Route, ready: list[ReadyTask], now: datetime,
     Returns (opened, cancelled). A loop round that reuses an engine task id gets a new row:
     a page opened for an earlier round can never complete the current one.
     """
-    open_rows = session.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == "ready")).all()
+    open_rows = session.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == TaskState.READY)).all()
     by_engine_id = {row.engine_task_id: row for row in open_rows if row is not completed}
     ready_ids = {t.engine_id for t in ready}
     cancelled = [row for eid, row in by_engine_id.items() if eid not in ready_ids]
     for row in cancelled:
-        row.state = "cancelled"
+        row.state = TaskState.CANCELLED
         row.completed_at = now
     opened = []
     for t in ready:
@@ -54,7 +55,7 @@ def sync_tasks(session, route: Route, ready: list[ReadyTask], now: datetime,
             continue
         row = Task(id=str(uuid.uuid4()), route_id=route.id, engine_task_id=t.engine_id, name=t.name, title=t.title,
                    form=t.form, role=t.role, stage=t.stage, assignee_id=assignee_for(session, route, t.role),
-                   school_id=route.school_id, centre_id=route.centre_id, state="ready", created_at=now,
+                   school_id=route.school_id, centre_id=route.centre_id, state=TaskState.READY, created_at=now,
                    due_at=due_at(t.form, now))
         session.add(row)
         opened.append(row)

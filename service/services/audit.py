@@ -16,9 +16,8 @@ from service.db.models import Document, Event, Route, Signature
 from service.domain.access import Actor, require_auditor
 from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotFound
+from service.domain.states import DOCUMENT_EVENTS, EventKind
 from service.services.context import ServiceContext
-
-DOCUMENT_EVENTS = ("document_prepared", "document_issued")  # the events that record a document version's hashes
 
 
 @dataclass
@@ -89,7 +88,7 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
         if e.kind in DOCUMENT_EVENTS:
             recorded.setdefault(e.data["document_id"], {}).update(
                 {k: v for k, v in e.data.items() if k in ("content_sha256", "issued_sha256") and v})
-        if e.kind == "document_signed":
+        if e.kind == EventKind.DOCUMENT_SIGNED:
             signed[(e.data["document_id"], e.actor_id, e.data["action"])] = e
     docs = session.scalars(sa.select(Document).where(Document.route_id == route_id).order_by(Document.id)).all()
     for missing in sorted(set(recorded) - {d.id for d in docs}):

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
 from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound, RouteError
+from service.domain.states import DOCUMENT_EVENTS, DocumentState, EventKind, RouteStatus, TaskState
 from service.engine.adapter import ReplaySession
-from service.services.audit import DOCUMENT_EVENTS, Finding, Report, check_chain
+from service.services.audit import Finding, Report, check_chain
 from service.services.context import ServiceContext
 
 
@@ -89,7 +90,7 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
 
 def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> dict[str, Any]:
     created = events[0]
-    if created.kind != "route_created" or "card" not in created.data:
+    if created.kind != EventKind.ROUTE_CREATED or "card" not in created.data:
         raise Divergence.at(1, "событие route_created с исходной картой", created.kind)
     spec_hash = _spec_for(ctx, s, created.data["spec"])
     session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date())
@@ -110,11 +111,11 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
 
             set_in_card(session.card, e.data["pointer"], e.data["new"])
             continue
-        if e.kind == "admin_cancelled":
+        if e.kind == EventKind.ADMIN_CANCELLED:
             open_tasks.clear()
             cancelled = True
             continue
-        if e.kind != "task_completed":
+        if e.kind != EventKind.TASK_COMPLETED:
             continue
         if cancelled:
             raise Divergence.at(e.seq, "маршрут отменён", f"выполнена задача {e.task_name}")
@@ -146,16 +147,17 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
 
 
 def _compare_with_stored(s, route: Route, state: dict[str, Any]) -> Finding | None:
-    stored_ready = sorted(s.scalars(sa.select(Task.name).where(Task.route_id == route.id, Task.state == "ready")))
+    stored_ready = sorted(s.scalars(sa.select(Task.name).where(Task.route_id == route.id,
+                                                               Task.state == TaskState.READY)))
     replayed = sorted(t["name"] for t in state["open_tasks"])
     if stored_ready != replayed:
         return Finding("состояние маршрута", f"открытые задачи {', '.join(replayed)}",
                        f"в базе {', '.join(stored_ready)}")
     if state["card"] != route.card:
         return Finding("состояние маршрута", "карта, полученная повтором", "карта в базе отличается")
-    if state["cancelled"] != (route.status == "cancelled"):
+    if state["cancelled"] != (route.status == RouteStatus.CANCELLED):
         return Finding("состояние маршрута", f"отменён: {state['cancelled']}", f"статус в базе: {route.status}")
-    if not state["cancelled"] and state["finished"] != (route.status != "active"):
+    if not state["cancelled"] and state["finished"] != (route.status != RouteStatus.ACTIVE):
         return Finding("состояние маршрута", f"завершён: {state['finished']}", f"статус в базе: {route.status}")
     return None
 
@@ -167,7 +169,7 @@ def _recorded_documents(s, route_id: int) -> dict[int, dict[str, Any]]:
     for e in s.scalars(sa.select(Event).where(Event.route_id == route_id, Event.kind.in_(DOCUMENT_EVENTS))
                        .order_by(Event.seq)):
         entry = recorded.setdefault(e.data["document_id"], {"first": e})
-        if e.kind == "document_issued":
+        if e.kind == EventKind.DOCUMENT_ISSUED:
             entry["issued"] = e
     return recorded
 
@@ -224,10 +226,11 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int) -> dict[st
     with ctx.uow() as uow:
         s = uow.session
         events = s.scalars(sa.select(Event).where(Event.route_id == route_id, Event.seq <= seq,
-                                                  Event.kind.in_((*DOCUMENT_EVENTS, "document_signed")))).all()
+                                                  Event.kind.in_((*DOCUMENT_EVENTS, EventKind.DOCUMENT_SIGNED)))).all()
         prepared = {e.data["document_id"] for e in events if e.kind in DOCUMENT_EVENTS}
-        issued = {e.data["document_id"] for e in events if e.kind == "document_issued"}
-        signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events if e.kind == "document_signed"}
+        issued = {e.data["document_id"] for e in events if e.kind == EventKind.DOCUMENT_ISSUED}
+        signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events
+                  if e.kind == EventKind.DOCUMENT_SIGNED}
         docs = s.scalars(sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)).all()
         shown = []
         for doc in docs:
@@ -239,6 +242,7 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int) -> dict[st
             shown.append(info)
         for info in shown:
             newer = any(d["kind"] == info["kind"] and d["version"] > info["version"] for d in shown)
-            info["state"] = "issued" if info["issued_at"] else "superseded" if newer else "awaiting_signatures"
+            info["state"] = (DocumentState.ISSUED if info["issued_at"] else DocumentState.SUPERSEDED if newer
+                             else DocumentState.AWAITING_SIGNATURES)
     result["state"]["documents"] = shown
     return result

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from service.db.models import Task, User
 from service.domain.errors import FormRejected
+from service.domain.states import TaskState
 from service.samples import VALID
 from service.services import accounts, deployments, documents, people, routes, views
 from service.services.context import ServiceContext
@@ -62,7 +63,7 @@ def complete_as_assignee(ctx: ServiceContext, route_id: int, name: str, data: di
     with ctx.uow() as uow:
         task_id, assignee = uow.session.execute(
             sa.select(Task.id, Task.assignee_id).where(Task.route_id == route_id, Task.name == name,
-                                                       Task.state == "ready")).one()
+                                                       Task.state == TaskState.READY)).one()
     who = accounts.load_actor(ctx, assignee)
     view = views.task_view(ctx, who, task_id)
     signature = None

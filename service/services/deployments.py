@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from service.config import workflows_dir
 from service.db.models import WorkflowSpec
 from service.domain.errors import NotFound, WorkflowRejected
+from service.domain.states import EventKind
 from service.services.context import ServiceContext
 from service.services.events import append_event
 
@@ -35,7 +36,7 @@ def deploy(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = 
         now = ctx.clock()
         uow.session.add(WorkflowSpec(content_hash=spec_hash, process_id="iom_route", files=texts,
                                      deployed_at=now, deployed_by_id=actor_id))
-        append_event(uow.session, route_id=None, at=now, actor_id=actor_id, kind="workflow_deployed",
+        append_event(uow.session, route_id=None, at=now, actor_id=actor_id, kind=EventKind.WORKFLOW_DEPLOYED,
                      data={"hash": spec_hash, "files": sorted(texts)})
         uow.commit()
     return spec_hash, True

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from service.db.models import Event, Route, Task, WorkflowSpec
 from service.domain.access import Actor, require_auditor, require_view_route
 from service.domain.errors import NotFound
+from service.domain.states import EventKind, TaskState
 from service.services.context import ServiceContext
 from service.services.routes import facts
 
@@ -30,8 +31,8 @@ def route_diagram(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str,
         route, xml = _route_and_xml(s, route_id)
         require_view_route(actor, facts(route))
         tasks = s.execute(sa.select(Task.name, Task.state).where(Task.route_id == route_id)).all()
-    return {"xml": xml, "current": sorted({n for n, st in tasks if st == "ready"}),
-            "done": sorted({n for n, st in tasks if st == "completed"})}
+    return {"xml": xml, "current": sorted({n for n, st in tasks if st == TaskState.READY}),
+            "done": sorted({n for n, st in tasks if st == TaskState.COMPLETED})}
 
 
 def position(events: list[dict[str, Any]], upto: int) -> tuple[dict[str, str], set[str]]:
@@ -43,15 +44,15 @@ def position(events: list[dict[str, Any]], upto: int) -> tuple[dict[str, str], s
         if e["seq"] > upto:
             break
         data = e["data"] or {}
-        if e["kind"] == "admin_cancelled":
+        if e["kind"] == EventKind.ADMIN_CANCELLED:
             open_tasks.clear()
             continue
-        if e["kind"] == "task_completed":
+        if e["kind"] == EventKind.TASK_COMPLETED:
             open_tasks.pop(e["task_id"], None)
             done.add(e["task_name"])
             for task_id in data.get("cancelled", []):
                 open_tasks.pop(task_id, None)
-        if e["kind"] in ("route_created", "task_completed"):
+        if e["kind"] in (EventKind.ROUTE_CREATED, EventKind.TASK_COMPLETED):
             open_tasks.update({t["id"]: t["name"] for t in data.get("opened", [])})
     return open_tasks, done
 

@@ -27,6 +27,7 @@ from service.domain.errors import (
     TemplateRejected,
 )
 from service.domain.route_rules import is_return
+from service.domain.states import DocumentState, EventKind
 from service.services import throttle
 from service.services.assignment import head_of
 from service.services.context import NO_CLIENT, Client, ServiceContext  # noqa: F401 (re-exported)
@@ -61,7 +62,7 @@ def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int
             if exists is None:
                 uow.session.add(DocTemplate(kind=template.kind, name=template.name, sha256=template.sha256,
                                             data=template.data, deployed_at=ctx.clock(), deployed_by_id=actor_id))
-                append_event(uow.session, route_id=None, at=ctx.clock(), kind="template_deployed",
+                append_event(uow.session, route_id=None, at=ctx.clock(), kind=EventKind.TEMPLATE_DEPLOYED,
                              actor_id=actor_id, data={"kind": template.kind, "name": template.name,
                                                       "sha256": template.sha256})
             elif current != template.sha256:
@@ -115,7 +116,7 @@ def _people(session, route: Route) -> dict[str, Any]:
 
 def pending_document(session, route_id: int, kind: str) -> Document | None:
     return session.scalar(sa.select(Document).where(Document.route_id == route_id, Document.kind == kind,
-                                                    Document.state == "awaiting_signatures"))
+                                                    Document.state == DocumentState.AWAITING_SIGNATURES))
 
 
 def _new_version(ctx, session, route: Route, kind: str, extra: dict, now: datetime) -> Document:
@@ -127,7 +128,7 @@ def _new_version(ctx, session, route: Route, kind: str, extra: dict, now: dateti
                          card=route.card, extra=extra)
     content = render(_template(ctx, session, template_row), {**data, "signatures": [], "content_sha256": ""})
     doc = Document(route_id=route.id, kind=kind, version=version, template_id=template_row.id,
-                   state="awaiting_signatures", data=data, content=content, content_sha256=sha256(content),
+                   state=DocumentState.AWAITING_SIGNATURES, data=data, content=content, content_sha256=sha256(content),
                    created_at=now)
     session.add(doc)
     session.flush()
@@ -155,13 +156,14 @@ def apply_requests(ctx: ServiceContext, session, route: Route, requests: list[Do
         pending = pending_document(session, route.id, request.kind)
         if request.action == "prepare":
             if pending is not None:
-                pending.state = "superseded"
+                pending.state = DocumentState.SUPERSEDED
             doc = _new_version(ctx, session, route, request.kind, request.extra, now)
         else:
             doc = pending or _new_version(ctx, session, route, request.kind, request.extra, now)
             doc.issued = render_issued(ctx, session, doc)
-            doc.issued_sha256, doc.state, doc.issued_at = sha256(doc.issued), "issued", now
-        append_event(session, route_id=route.id, at=now, kind=f"document_{request.action}d", actor_id=actor_id,
+            doc.issued_sha256, doc.state, doc.issued_at = sha256(doc.issued), DocumentState.ISSUED, now
+        append_event(session, route_id=route.id, at=now, kind=EventKind(f"document_{request.action}d"),
+                     actor_id=actor_id,
                      data={"document_id": doc.id, "kind": doc.kind, "version": doc.version,
                            "template_sha256": session.get(DocTemplate, doc.template_id).sha256,
                            "content_sha256": doc.content_sha256, "issued_sha256": doc.issued_sha256})
@@ -208,7 +210,7 @@ def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, login: str,
     counts toward the same attempt limits as a failed login."""
     with ctx.uow() as uow:
         throttle.record_failure(uow.session, login, client.ip, "signature", ctx.auth_clock())
-        append_event(uow.session, route_id=task.route_id, at=ctx.clock(), kind="signature_rejected",
+        append_event(uow.session, route_id=task.route_id, at=ctx.clock(), kind=EventKind.SIGNATURE_REJECTED,
                      actor_id=actor.user_id, task_id=task.id, task_name=task.name,
                      data={"document_id": doc.id, "reason": "wrong_password", "ip": client.ip,
                            "user_agent": client.user_agent})
@@ -222,7 +224,7 @@ def add_signature(session, doc: Document, actor, task, role: str, action: str, n
                     user_agent=client.user_agent[:400])
     session.add(row)
     session.flush()
-    append_event(session, route_id=task.route_id, at=now, kind="document_signed", actor_id=actor.user_id,
+    append_event(session, route_id=task.route_id, at=now, kind=EventKind.DOCUMENT_SIGNED, actor_id=actor.user_id,
                  task_id=task.id, task_name=task.name,
                  data={"document_id": doc.id, "kind": doc.kind, "version": doc.version, "sha256": row.sha256,
                        "action": action, "role": role, "signer_name": row.signer_name, "ip": row.ip,
@@ -232,7 +234,8 @@ def add_signature(session, doc: Document, actor, task, role: str, action: str, n
 
 # ---- reading -----------------------------------------------------------------------------------
 def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, Any]:
-    """A document version with its signatures; a signature counts only for the exact bytes stored."""
+    """A document version with its signatures; a signature counts only for the exact bytes stored.
+    (The links to its files are the API's and the pages' business: see service/contracts/responses.py.)"""
     actual = sha256(doc.content) if check_bytes else doc.content_sha256
     signatures = signatures_of(session, doc)
     return {
@@ -244,10 +247,6 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
         "signatures": [{"signer": {"id": s.signer_id, "name": s.signer_name}, "role": s.role,
                         "action": s.action, "signed_at": s.signed_at.isoformat(), "sha256": s.sha256,
                         "valid": s.sha256 == actual} for s in signatures],
-        "files": {"content_docx": f"/api/documents/{doc.id}/content.docx",
-                  "content_pdf": f"/api/documents/{doc.id}/content.pdf",
-                  "issued_docx": f"/api/documents/{doc.id}/issued.docx" if doc.issued_sha256 else None,
-                  "issued_pdf": f"/api/documents/{doc.id}/issued.pdf" if doc.issued_sha256 else None},
     }
 
 

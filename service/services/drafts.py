@@ -7,6 +7,7 @@ from typing import Any
 from service.db.models import Task, TaskDraft
 from service.domain.access import Actor
 from service.domain.errors import NotAllowed, NotFound, TaskAlreadyDone
+from service.domain.states import TaskState
 from service.services.context import ServiceContext
 
 
@@ -17,7 +18,7 @@ def save_draft(ctx: ServiceContext, actor: Actor, task_id: str, data: dict[str, 
             raise NotFound("Задача не найдена")
         if task.assignee_id != actor.user_id and not actor.is_admin:
             raise NotAllowed("Черновик может сохранить только исполнитель задачи")
-        if task.state != "ready":
+        if task.state != TaskState.READY:
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")
         draft = uow.session.get(TaskDraft, (task_id, actor.user_id))
         if draft is None:

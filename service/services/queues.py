@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from service.db.models import Document, OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
+from service.domain.states import DocumentState, TaskState
 from service.services.context import ServiceContext
 
 PER_PAGE = 20
@@ -42,7 +43,7 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
     now = ctx.clock()
     with ctx.uow() as uow:
         s = uow.session
-        base = [Task.state == "ready", _mine(actor)]
+        base = [Task.state == TaskState.READY, _mine(actor)]
         if f.school_id:
             base.append(Task.school_id == f.school_id)
         if f.tutor_id:
@@ -72,7 +73,8 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
             pending = None
             if task.form in BULK_FORMS and task.assignee_id == actor.user_id:
                 pending = s.scalar(sa.select(Document.content_sha256).where(
-                    Document.route_id == route.id, Document.kind == "karta", Document.state == "awaiting_signatures"))
+                    Document.route_id == route.id, Document.kind == "karta",
+                    Document.state == DocumentState.AWAITING_SIGNATURES))
             items.append({
                 "task_id": task.id, "task_title": task.title, "form": task.form, "stage": task.stage,
                 "stage_title": STAGE_TITLES.get(task.stage, task.stage), "route_id": route.id,

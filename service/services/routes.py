@@ -13,6 +13,7 @@ from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, Teach
 from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
+from service.domain.states import EventKind, RouteStatus, TaskState
 from service.services import documents
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import ServiceContext
@@ -80,13 +81,13 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     title = new.title.strip() or f"ИОМ: {teacher.full_name}"
     route = Route(teacher_id=teacher.id, tutor_id=new.tutor_id, methodist_id=new.methodist_id, school_id=school.id,
                   centre_id=centre_id, spec_id=spec.id, previous_route_id=previous.id if previous else None,
-                  title=title[:300], status="active", stage=snap.ready[0].stage, card=snap.card or card,
+                  title=title[:300], status=RouteStatus.ACTIVE, stage=snap.ready[0].stage, card=snap.card or card,
                   created_at=now, created_by_id=actor.user_id, updated_at=now)
     session.add(route)
     session.flush()
     session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
     opened, _ = sync_tasks(session, route, snap.ready, now)
-    append_event(session, route_id=route.id, at=now, kind="route_created", actor_id=actor.user_id,
+    append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
                  data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
                        "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
                        "card": route.card, "opened": _opened(opened)})
@@ -105,7 +106,7 @@ def facts(route: Route) -> RouteFacts:
 
 
 def _already_done(session, task: Task) -> TaskAlreadyDone:
-    if task.state == "completed":
+    if task.state == TaskState.COMPLETED:
         who = session.get(User, task.completed_by_id)
         when = task.completed_at.strftime("%d.%m.%Y %H:%M") if task.completed_at else "?"
         return TaskAlreadyDone(f"Задача уже выполнена: {who.full_name if who else '?'}, {when} (UTC)")
@@ -122,7 +123,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: A
     except ConcurrentUpdate:
         with ctx.uow() as uow:
             task = uow.session.get(Task, task_id)
-            if task is not None and task.state != "ready":
+            if task is not None and task.state != TaskState.READY:
                 raise _already_done(uow.session, task) from None
         raise
 
@@ -143,7 +144,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         insider = may_view_route(actor, facts(route))
         assignee = session.get(User, task.assignee_id).full_name if insider else "другой участник"
         mode = completion_mode(actor, task.assignee_id, assignee)
-        if task.state != "ready":
+        if task.state != TaskState.READY:
             raise _already_done(session, task)
         _validate(ctx, task.form, submission, lambda: route.card)
         spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
@@ -156,14 +157,14 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         snap = ctx.engine.complete(spec_hash, state.state, task.engine_task_id, submission, now.date(),
                                    lambda: copy.deepcopy(route.card))
         state.state, state.data = snap.state, snap.data
-        task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
+        task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED, now, actor.user_id
         if snap.card is not None:
             route.card = snap.card
         if signed_doc is not None:
             documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client)
         opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task)
         _advance_route(route, snap, now)
-        append_event(session, route_id=route.id, at=now, kind="task_completed", actor_id=actor.user_id,
+        append_event(session, route_id=route.id, at=now, kind=EventKind.TASK_COMPLETED, actor_id=actor.user_id,
                      on_behalf_of_id=task.assignee_id if mode == "on_behalf" else None, task_id=task.id,
                      task_name=task.name,
                      data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
@@ -196,12 +197,12 @@ def _advance_route(route: Route, snap, now) -> None:
 def _finish(ctx: ServiceContext, session, actor: Actor, route: Route, now) -> int | None:
     route.status = route.stage = finished_status(route.card)
     route.ended_on = now.date()
-    append_event(session, route_id=route.id, at=now, kind=f"route_{route.status}", actor_id=actor.user_id,
+    append_event(session, route_id=route.id, at=now, kind=EventKind(f"route_{route.status}"), actor_id=actor.user_id,
                  data={"result": route.status})
-    if route.status != "prolonged":
+    if route.status != RouteStatus.PROLONGED:
         return None
     new = NewRoute(route.teacher_id, route.tutor_id, route.methodist_id, f"{route.title} (продление)")
     next_id = open_route(ctx, session, actor, new, previous=route)
-    append_event(session, route_id=route.id, at=now, kind="route_prolonged_as", actor_id=actor.user_id,
+    append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_PROLONGED_AS, actor_id=actor.user_id,
                  data={"next_route_id": next_id})
     return next_id
