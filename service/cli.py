@@ -8,14 +8,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from service.domain.access import OPERATOR
-from service.domain.errors import RouteError
+from service.domain.errors import ServiceError
 
 
 def _ctx():
     return current_app.extensions["iom"]
 
 
-def _fail(exc: RouteError) -> None:
+def _fail(exc: ServiceError) -> None:
     raise click.ClickException(exc.message)
 
 
@@ -49,7 +49,7 @@ def deploy(directory: str | None, templates_dir: str | None) -> None:
             else documents.read_template_files()
         for t in documents.deploy_templates(_ctx(), templates):
             click.echo(f"Шаблон {t['name']}: {'новая версия' if t['created'] else 'без изменений'} {t['sha256']}")
-    except RouteError as exc:
+    except ServiceError as exc:
         _fail(exc)
 
 
@@ -77,7 +77,7 @@ def demo() -> None:
 
     try:
         people = demo_data.load(_ctx())
-    except RouteError as exc:
+    except ServiceError as exc:
         _fail(exc)
     click.echo("Демо-данные загружены. Пользователи (логин / пароль — роль):")
     for login, password, role in people:
@@ -97,7 +97,7 @@ def create_user(login: str, full_name: str, roles: tuple[str, ...], password: st
     try:
         grants = [people.parse_grant(spec) for spec in roles]
         user_id = people.create_user(_ctx(), login, full_name, password, grants)
-    except RouteError as exc:
+    except ServiceError as exc:
         _fail(exc)
     click.echo(f"Пользователь {login} создан (id {user_id}).")
 
@@ -132,7 +132,7 @@ def replay(route_id: int, documents: bool) -> None:
 
     try:
         result = audit_replay.replay(_ctx(), OPERATOR, route_id, documents=documents)
-    except RouteError as exc:
+    except ServiceError as exc:
         _fail(exc)
     problems = ([result["divergence"]] if result["divergence"] else [])
     problems += [f for f in result.get("documents", []) if f != result["divergence"]]

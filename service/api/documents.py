@@ -6,8 +6,6 @@ from flask import Blueprint, Response, current_app, request
 
 from service.api.util import actor, ctx, reply
 from service.contracts.responses import DocumentList, TemplateDeployed, VerifyResult
-from service.documents.contract import TEMPLATE_FILES
-from service.domain.access import require_admin
 from service.domain.errors import BadRequestBody, NotFound
 from service.services import documents, pdfs, views
 
@@ -53,9 +51,5 @@ def verify():
 @bp.post("/templates/<kind>")
 def upload_template(kind: str):
     """Deploy a new version of a document template (admin)."""
-    who = actor()
-    require_admin(who)
-    if kind not in TEMPLATE_FILES:
-        raise NotFound("Нет такого вида документа")
-    deployed = documents.deploy_templates(ctx(), {TEMPLATE_FILES[kind]: _uploaded_bytes()}, who.user_id)
-    return reply(TemplateDeployed, deployed[0], 201 if deployed[0]["created"] else 200)
+    deployed = documents.upload_template(ctx(), actor(), kind, _uploaded_bytes())
+    return reply(TemplateDeployed, deployed, 201 if deployed["created"] else 200)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-MAX_ID = 2_147_483_647  # PostgreSQL `integer`, the type of every id column (as service/http/guards.py)
+from service.domain.limits import MAX_ID
 
 
 class Says:

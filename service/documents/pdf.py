@@ -31,13 +31,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from service.documents import archive
-from service.domain.errors import RouteError
+from service.domain.errors import ServiceError
 
 KEY_BUCKETS = 256
 _POLL_MIN, _POLL_MAX = 0.01, 0.1
 
 
-class PdfBusy(RouteError):
+class PdfBusy(ServiceError):
     """Every conversion slot stayed busy for longer than the caller will wait."""
 
     status = 503

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-class RouteError(Exception):
-    """Base of every business error; `message` is Russian and shown to the user."""
+class ServiceError(Exception):
+    """Base of every business error a service raises (about routes, people, documents, input…);
+    `message` is Russian and shown to the user, `status` is what HTTP answers."""
 
     status = 400
 
@@ -18,36 +19,36 @@ class RouteError(Exception):
         self.message = message
 
 
-class BadRequestBody(RouteError):
+class BadRequestBody(ServiceError):
     """The request body is not what the endpoint takes (not a JSON object, malformed JSON)."""
 
     status = 400
 
 
-class CrossSiteWriteRefused(RouteError):
+class CrossSiteWriteRefused(ServiceError):
     """A write authenticated by the session cookie that a cross-site form could have sent: it is
     neither JSON nor carries the pages' CSRF token."""
 
     status = 415
 
 
-class TooManyAttempts(RouteError):
+class TooManyAttempts(ServiceError):
     """Too many wrong passwords for this login from this address (or from everywhere): wait."""
 
     status = 429
 
 
-class NotFound(RouteError):
+class NotFound(ServiceError):
     status = 404
 
 
-class NotAllowed(RouteError):
+class NotAllowed(ServiceError):
     """The person may not do this (wrong assignee, wrong role, outside their scope)."""
 
     status = 403
 
 
-class NotAuthenticated(RouteError):
+class NotAuthenticated(ServiceError):
     status = 401
 
 
@@ -57,7 +58,7 @@ class FieldProblem:
     message: str
 
 
-class FormRejected(RouteError):
+class FormRejected(ServiceError):
     """Submitted data failed validation; `problems` point at the fields."""
 
     status = 422
@@ -67,19 +68,19 @@ class FormRejected(RouteError):
         self.problems = problems
 
 
-class TaskAlreadyDone(RouteError):
+class TaskAlreadyDone(ServiceError):
     """The task is no longer waiting: someone completed it, or the route moved on."""
 
     status = 409
 
 
-class ConcurrentUpdate(RouteError):
+class ConcurrentUpdate(ServiceError):
     """Another request changed the route between our read and our write."""
 
     status = 409
 
 
-class WorkflowRejected(RouteError):
+class WorkflowRejected(ServiceError):
     """A BPMN deployment failed validation (XSD, unsafe expression, unknown form/role/handler)."""
 
     status = 422
@@ -89,37 +90,37 @@ class WorkflowRejected(RouteError):
         self.problems = problems
 
 
-class UnsafeExpression(RouteError):
+class UnsafeExpression(ServiceError):
     """A BPMN expression uses something outside the allowed expression language."""
 
     status = 422
 
 
-class StepFailed(RouteError):
+class StepFailed(ServiceError):
     """The engine could not carry out an automatic step (a handler or an expression failed)."""
 
     status = 500
 
 
-class TemplateRejected(RouteError):
+class TemplateRejected(ServiceError):
     """A document template cannot be used: not a .docx, corrupt, or it needs data we do not give."""
 
     status = 422
 
 
-class DocumentChanged(RouteError):
+class DocumentChanged(ServiceError):
     """The document a person is signing is not the version they were shown."""
 
     status = 409
 
 
-class SignatureRefused(RouteError):
+class SignatureRefused(ServiceError):
     """A signature could not be accepted (wrong password, already signed)."""
 
     status = 403
 
 
-class PdfUnavailable(RouteError):
+class PdfUnavailable(ServiceError):
     """PDF needs LibreOffice, which is not installed on this server."""
 
     status = 501

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from service.domain.errors import NotFound, RouteError, StepFailed, TaskAlreadyDone
+from service.domain.errors import NotFound, ServiceError, StepFailed, TaskAlreadyDone
 from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
 from service.engine.serializer import WorkflowCodec
@@ -169,7 +169,7 @@ class WorkflowEngine:
             return step()
         except SpiffWorkflowException as exc:
             cause = getattr(exc, "exception", None)
-            if isinstance(cause, RouteError):
+            if isinstance(cause, ServiceError):
                 raise cause from exc
             raise StepFailed(f"Ошибка выполнения шага процесса: {exc}") from exc
 

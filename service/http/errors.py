@@ -9,7 +9,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from service.domain.errors import FormRejected, RouteError
+from service.contracts.errors import Error, FieldProblem
+from service.domain.errors import FormRejected, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +22,11 @@ HTTP_MESSAGES = {
 
 
 def error_body(message: str, status: int, problems=None):
-    body = {"error": message, "status": status}
-    if problems is not None:
-        body["problems"] = [{"pointer": p.pointer, "message": p.message} for p in problems]
-    return jsonify(body), status
+    """The API's error body, as the `Error` contract declares it."""
+    body = Error(error=message, status=status,
+                 **({} if problems is None else
+                    {"problems": [FieldProblem(pointer=p.pointer, message=p.message) for p in problems]}))
+    return jsonify(body.model_dump(mode="json", exclude_unset=True)), status
 
 
 PAGE_HEADINGS = {
@@ -45,8 +47,8 @@ def error_page(message: str, status: int, problems=None):
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(RouteError)
-    def _route_error(exc: RouteError):
+    @app.errorhandler(ServiceError)
+    def _route_error(exc: ServiceError):
         if exc.status >= 500:
             log.error("step failed on %s: %s", request.path, exc.message, exc_info=exc)
         problems = exc.problems if isinstance(exc, FormRejected) else None

@@ -32,8 +32,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from service.domain.errors import BadRequestBody, FieldProblem, FormRejected
+from service.domain.limits import MAX_ID
 
-MAX_ID = 2_147_483_647  # PostgreSQL `integer`, the type of every id column
 MAX_JSON_DEPTH = 64
 MAX_PROBLEMS = 20
 # Numeric query arguments the pages read, with their upper bounds (min_days: 100 years; a date

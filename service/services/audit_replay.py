@@ -12,14 +12,14 @@ import sqlalchemy as sa
 
 from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
 from service.domain.access import Actor, require_auditor
-from service.domain.errors import NotFound, RouteError
+from service.domain.errors import NotFound, ServiceError
 from service.domain.states import DOCUMENT_EVENTS, DocumentState, EventKind, RouteStatus, TaskState
 from service.engine.adapter import ReplaySession
 from service.services.audit import Finding, Report, check_chain
 from service.services.context import ServiceContext
 
 
-class Divergence(RouteError):
+class Divergence(ServiceError):
     status = 409
 
     def __init__(self, finding: Finding):
@@ -39,7 +39,7 @@ def _spec_for(ctx: ServiceContext, s, spec_hash: str) -> str:
     if not ctx.engine.is_loaded(spec_hash):
         try:
             loaded = ctx.engine.deploy(files)
-        except RouteError as exc:
+        except ServiceError as exc:
             raise Divergence.at(1, f"схема {spec_hash[:12]}…", exc.message) from None
         if loaded != spec_hash:
             raise Divergence.at(1, f"схема с хешем {spec_hash[:12]}…", f"файл схемы изменён (его хеш {loaded[:12]}…)")
@@ -128,7 +128,7 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
             raise Divergence.at(e.seq, f"исполнитель {opened['assignee_id']}", f"выполнил {assignee}")
         try:
             session.complete(e.task_name, e.data.get("submission", {}), e.at.date())
-        except RouteError:
+        except ServiceError:
             ready_names = sorted(t.name for t in session.ready())
             raise Divergence.at(e.seq, f"готовая задача {e.task_name}",
                                 f"по схеме готовы: {', '.join(ready_names) or 'ничего'}") from None

@@ -16,12 +16,14 @@ from service.db.models import DocTemplate, Document, OrgUnit, Route, Signature, 
 from service.documents.context import build_context, signature_rows
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.documents.render import Template, load_template, render
+from service.domain.access import Actor, require_admin
 from service.domain.errors import (
     ConcurrentUpdate,
     DocumentChanged,
     FieldProblem,
     FormRejected,
     NotAllowed,
+    NotFound,
     SignatureRefused,
     StepFailed,
     TemplateRejected,
@@ -44,6 +46,14 @@ def sha256(data: bytes) -> str:
 # ---- templates ---------------------------------------------------------------------------------
 def read_template_files(directory: Path = TEMPLATES_DIR) -> dict[str, bytes]:
     return {name: (directory / name).read_bytes() for name in TEMPLATE_FILES.values() if (directory / name).exists()}
+
+
+def upload_template(ctx: ServiceContext, actor: Actor, kind: str, data: bytes) -> dict[str, Any]:
+    """An admin deploys a new version of one kind of template (see `deploy_templates`)."""
+    require_admin(actor)
+    if kind not in TEMPLATE_FILES:
+        raise NotFound("Нет такого вида документа")
+    return deploy_templates(ctx, {TEMPLATE_FILES[kind]: data}, actor.user_id)[0]
 
 
 def deploy_templates(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = None) -> list[dict]:

@@ -6,12 +6,11 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from service.domain.errors import RouteError
+from service.domain.errors import ServiceError
+from service.domain.limits import MAX_ID
 from service.services import queues, routes, views
 from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
-
-MAX_ID = 2_147_483_647  # the id columns' range (PostgreSQL `integer`)
 
 
 def _int(name: str) -> int | None:
@@ -61,7 +60,7 @@ def bulk():
         try:
             routes.complete_task(ctx(), me(), task_id, {"decision": "accept", "comment": ""}, signature, client)
             done += 1
-        except RouteError as exc:
+        except ServiceError as exc:
             failed.append(exc.message)
     if done:
         flash(f"Подписано маршрутов: {done}.", "success")
