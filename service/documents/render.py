@@ -180,7 +180,24 @@ def _environment(strict: bool = False) -> Environment:
 # --------------------------------------------------------------------------- loading
 
 
+_ACCEPTED: dict[tuple[str, str, str], Template] = {}  # (kind, name, SHA-256) → a template that passed
+_ACCEPTED_MAX = 256
+
+
 def load_template(kind: str, name: str, data: bytes) -> Template:
+    """`check_template`, once per process for the same kind, name and bytes: the checks take a
+    few tenths of a second and their answer for the same bytes never changes (every start and
+    every `deploy` hands over the same files again)."""
+    key = (kind, name, hashlib.sha256(data).hexdigest())
+    accepted = _ACCEPTED.get(key)
+    if accepted is None:
+        accepted = check_template(kind, name, data)
+        if len(_ACCEPTED) < _ACCEPTED_MAX:
+            _ACCEPTED[key] = accepted
+    return accepted
+
+
+def check_template(kind: str, name: str, data: bytes) -> Template:
     """Check that `data` is a usable template for `kind` and return it.
 
     Raises TemplateRejected (Russian message naming the file) when it is not a .docx, breaks

@@ -25,7 +25,9 @@ def _teacher_info(position: str) -> dict:
 
 
 def setup_people(ctx: ServiceContext) -> dict[str, int]:
-    """The demo organisation and people; returns login → user id."""
+    """The demo organisation and people; returns login → user id. Everyone has the published demo
+    password, hashed once (a deliberately slow hash, a tenth of a second each)."""
+    demo_hash = accounts.hash_password(PASSWORD)
     with ctx.uow() as uow:
         s = uow.session
         if s.scalar(sa.select(User.id).where(User.login == "admin")):
@@ -46,14 +48,15 @@ def setup_people(ctx: ServiceContext) -> dict[str, int]:
             ("tutor2", "Наставников Алексей Юрьевич", [("tutor", centre.id)]),
             ("methodist", "Методистова Ирина Львовна", [("methodist", region.id)]),
         ]:
-            ids[login] = people.add_user(s, login, name, PASSWORD, grants).id
+            ids[login] = people.add_user(s, login, name, PASSWORD, grants, password_hash=demo_hash).id
         for login, name, school, position in [
             ("teacher1", "Иванова Мария Петровна", gym, "учитель математики"),
             ("teacher2", "Петров Николай «Ник» Сергеевич", gym, "учитель физики"),
             ("teacher3", "Сидорова Анна-Мария Олеговна", sch, "учитель русского языка & литературы"),
             ("teacher4", "Кузнецов Дмитрий Александрович", sch, "учитель информатики"),
         ]:
-            ids[login] = people.add_teacher(s, login, name, PASSWORD, school, _teacher_info(position), position).id
+            ids[login] = people.add_teacher(s, login, name, PASSWORD, school, _teacher_info(position), position,
+                                            password_hash=demo_hash).id
         uow.commit()
         return ids
 

@@ -32,11 +32,12 @@ def add_unit(session, kind: str, name: str, parent: OrgUnit | None = None) -> Or
 
 
 def add_user(session, login: str, full_name: str, password: str, grants: list[tuple[str, int | None]],
-             position: str = "", org_unit_id: int | None = None) -> User:
+             position: str = "", org_unit_id: int | None = None, *, password_hash: str | None = None) -> User:
+    """A new person with role grants; `password_hash` when the caller already hashed `password`."""
     if session.scalar(sa.select(User.id).where(User.login == login)):
         raise FormRejected([FieldProblem("/login", f"Логин {login} уже занят")])
     user = User(login=login, full_name=full_name, position=position, org_unit_id=org_unit_id,
-                password_hash=hash_password(password), created_at=datetime.now(UTC))
+                password_hash=password_hash or hash_password(password), created_at=datetime.now(UTC))
     session.add(user)
     session.flush()
     for role, unit in grants:
@@ -45,8 +46,9 @@ def add_user(session, login: str, full_name: str, password: str, grants: list[tu
 
 
 def add_teacher(session, login: str, full_name: str, password: str, school: OrgUnit, info: dict[str, Any],
-                position: str) -> User:
-    user = add_user(session, login, full_name, password, [("teacher", school.id)], position, school.id)
+                position: str, *, password_hash: str | None = None) -> User:
+    user = add_user(session, login, full_name, password, [("teacher", school.id)], position, school.id,
+                    password_hash=password_hash)
     session.add(TeacherProfile(user_id=user.id, school_id=school.id, info=info))
     return user
 
