@@ -12,4 +12,8 @@ if [ ! -f instance/.demo-loaded ]; then
 else
   echo "Демо-данные уже загружены (instance/.demo-loaded):"; cat instance/.demo-loaded
 fi
-exec .venv/bin/flask run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+# The production server (gunicorn, service/gunicorn_conf.py) in development mode: the demo's secret key is
+# generated once into instance/secret_key, cookies are not Secure (plain HTTP on localhost).
+export IOM_BIND="${HOST:-127.0.0.1}:${PORT:-5000}" IOM_WORKERS="${IOM_WORKERS:-2}"
+echo "Сервис: http://${IOM_BIND}"
+exec .venv/bin/gunicorn -c python:service.gunicorn_conf 'service:create_app()'
