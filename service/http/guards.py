@@ -8,7 +8,7 @@ one of the databases, or be stored as is):
 * control characters: in the path a 404; in query-string arguments, form fields and JSON
   strings (keys too) a 422 naming the field. Allowed are tab, CR and LF (remarks are
   multi-line); refused are the other C0 characters, DEL and the C1 block (what the forms'
-  validator, service/forms.py, refuses as control characters too: none of them is text).
+  validator, service/forms/catalog.py, refuses as control characters too: none of them is text).
   Task forms (`data` of `/api/tasks/<id>/complete`, the task page's form) are validated against
   their JSON Schema and may keep any character but NUL here (PostgreSQL cannot store it in
   text; a draft is saved unvalidated). A lone surrogate (`"\\ud800"` in JSON) cannot be encoded
@@ -33,6 +33,7 @@ from werkzeug.routing import IntegerConverter
 
 from service.domain.errors import BadRequestBody, FieldProblem, FormRejected
 from service.domain.limits import MAX_ID
+from service.forms import pointers
 
 MAX_JSON_DEPTH = 64
 MAX_PROBLEMS = 20
@@ -76,7 +77,7 @@ def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def _char_message(text: str, pattern: re.Pattern) -> str | None:
-    """The wording of service/forms.py, so a form field reads the same whoever refuses it."""
+    """The wording of service/forms/catalog.py, so a form field reads the same whoever refuses it."""
     found = pattern.search(text)
     if found is None:
         return None
@@ -84,10 +85,6 @@ def _char_message(text: str, pattern: re.Pattern) -> str | None:
     if 0xD800 <= code <= 0xDFFF:
         return f"Недопустимый символ (U+{code:04X}, не символ Юникода)"
     return f"Недопустимый управляющий символ (U+{code:04X})"
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def json_problems(body: Any, relaxed_under: str | None = None) -> list[FieldProblem]:
@@ -112,7 +109,7 @@ def json_problems(body: Any, relaxed_under: str | None = None) -> list[FieldProb
             refuse(pointer, "Число должно быть конечным (NaN и Infinity не допускаются)", relaxed)
         elif isinstance(value, dict):
             for key, item in reversed(list(value.items())):
-                child = f"{pointer}/{_escape(key)}"
+                child = pointers.join([key], pointer)
                 child_relaxed = relaxed_under is not None and (
                     child == relaxed_under or child.startswith(relaxed_under + "/"))
                 if message := _char_message(key, UNSTORABLE if child_relaxed and relaxed else CONTROL):
@@ -136,7 +133,7 @@ def _args_problems() -> list[FieldProblem]:
 
 def _field_pointer(name: str) -> str:
     """A form field's pointer: the task forms name their fields by pointer already."""
-    return name if name.startswith("/") else f"/{_escape(name)}"
+    return name if name.startswith("/") else pointers.join([name])
 
 
 def _form_problems() -> list[FieldProblem]:

@@ -15,6 +15,7 @@ from service.db.models import Route, RouteState, Task, User
 from service.domain.access import Actor, require_admin
 from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.states import EventKind, RouteStatus, TaskState
+from service.forms import pointers
 from service.services.context import ServiceContext
 from service.services.events import append_event
 from service.services.routes import load_task
@@ -78,7 +79,7 @@ def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) 
 def _pointer_parts(pointer: Any) -> list[str]:
     if not isinstance(pointer, str) or not pointer.startswith("/") or pointer == "/":
         raise FormRejected([FieldProblem("/pointer", "Укажите поле карты указателем JSON, например /info/full_name")])
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+    return pointers.split(pointer)
 
 
 def set_in_card(card: dict[str, Any], pointer: str, value: Any) -> Any:

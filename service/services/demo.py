@@ -24,10 +24,11 @@ def _teacher_info(position: str) -> dict:
     return info
 
 
-def setup_people(ctx: ServiceContext) -> dict[str, int]:
+def setup_people(ctx: ServiceContext, *, password_hash: str | None = None) -> dict[str, int]:
     """The demo organisation and people; returns login → user id. Everyone has the published demo
-    password, hashed once (a deliberately slow hash, a tenth of a second each)."""
-    demo_hash = accounts.hash_password(PASSWORD)
+    password, hashed once (a deliberately slow hash, a tenth of a second each), or `password_hash`
+    (tests give a cheap one: they log in hundreds of times)."""
+    demo_hash = password_hash or accounts.hash_password(PASSWORD)
     with ctx.uow() as uow:
         s = uow.session
         if s.scalar(sa.select(User.id).where(User.login == "admin")):

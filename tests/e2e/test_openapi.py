@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from service.api.openapi import DOCX, build_spec
+from service.forms import pointers
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from service.services.documents import read_template_files
@@ -51,7 +52,7 @@ def _strict(node):
 
 
 def _pointer(*parts: str) -> str:
-    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+    return pointers.join(parts)
 
 
 class Checker:
