@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.app import FakeClock, Person, ready_app
+from tests.support.app import FakeClock, people_of, ready_app, route_opener
 
 
 @pytest.fixture
@@ -14,25 +14,10 @@ def app(database_url):
 
 @pytest.fixture
 def people(app):
-    cache: dict[str, Person] = {}
-
-    def person(login: str) -> Person:
-        if login not in cache:
-            cache[login] = Person(app, login)
-        return cache[login]
-
-    return person
+    return people_of(app)
 
 
 @pytest.fixture
 def new_route(people, app):
     """Open a route for a teacher (as the CNPPM head); returns its id."""
-
-    def make(teacher: str = "teacher1", tutor: str = "tutor1") -> int:
-        ids = app.config["PEOPLE"]
-        r = people("head_cnppm").post("/api/routes", {"teacher_id": ids[teacher], "tutor_id": ids[tutor],
-                                                      "methodist_id": ids["methodist"]})
-        assert r.status_code == 201, r.get_json()
-        return r.get_json()["id"]
-
-    return make
+    return route_opener(app, people)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from service.samples import VALID
 from service.services.demo import PASSWORD
-from tests.conftest import PG_URL, TEST_DBS
-from tests.support.app import FakeClock, Person, ready_app
+from tests.support.app import FakeClock, people_of, ready_app, route_opener
 
 MAX_ID = 2_147_483_647
 HUGE_IDS = [MAX_ID + 1, 2**63, 10**30, 0]
@@ -25,46 +23,19 @@ TABLES = ("routes", "events", "tasks", "documents", "signatures", "api_tokens", 
 # tests compare the row counts before and after): building an app per test would take minutes.
 
 
-@pytest.fixture(scope="module", params=TEST_DBS)
-def app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield from ready_app(f"sqlite:///{tmp_path_factory.mktemp('guards') / 'test.sqlite3'}", CLOCK=FakeClock())
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield from ready_app(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", CLOCK=FakeClock())
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture(scope="module")
+def app(module_database_url):
+    yield from ready_app(module_database_url, CLOCK=FakeClock())
 
 
 @pytest.fixture(scope="module")
 def people(app):
-    cache: dict[str, Person] = {}
-
-    def person(login: str) -> Person:
-        if login not in cache:
-            cache[login] = Person(app, login)
-        return cache[login]
-
-    return person
+    return people_of(app)
 
 
 @pytest.fixture(scope="module")
 def new_route(people, app):
-    def make(teacher: str = "teacher1", tutor: str = "tutor1") -> int:
-        ids = app.config["PEOPLE"]
-        r = people("head_cnppm").post("/api/routes", {"teacher_id": ids[teacher], "tutor_id": ids[tutor],
-                                                      "methodist_id": ids["methodist"]})
-        assert r.status_code == 201, r.get_json()
-        return r.get_json()["id"]
-
-    return make
+    return route_opener(app, people)
 
 
 def _counts(app) -> dict[str, int]:

@@ -21,16 +21,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from service.samples import VALID
 from service.services.demo import PASSWORD
-from tests.conftest import PG_URL, TEST_DBS
+from tests.support.databases import TEST_DBS, fresh_database
 
 pytestmark = pytest.mark.slow
 
@@ -41,18 +39,9 @@ PROXY_IP = "203.0.113.{}"  # what our one trusted proxy says each person connect
 
 @pytest.fixture
 def database_url(tmp_path):
-    if "postgresql" not in TEST_DBS:
-        yield f"sqlite:///{tmp_path / 'wheel.sqlite3'}"
-        return
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    """PostgreSQL when the tests run on it (the production database), else an SQLite file."""
+    with fresh_database("postgresql" if "postgresql" in TEST_DBS else "sqlite", tmp_path) as url:
+        yield url
 
 
 def _run(args, **kw) -> subprocess.CompletedProcess:

@@ -103,3 +103,28 @@ class Person:
         r = self.complete(task["id"], payload, self.signature_for(task["id"], payload))
         assert r.status_code == 200, (name, r.get_json())
         return r.get_json()
+
+
+def people_of(app):
+    """`person(login)`: that person logged in, one client each, kept for the app's lifetime."""
+    cache: dict[str, Person] = {}
+
+    def person(login: str) -> Person:
+        if login not in cache:
+            cache[login] = Person(app, login)
+        return cache[login]
+
+    return person
+
+
+def route_opener(app, people):
+    """`make(teacher, tutor)`: a route opened by the CNPPM head for them with the methodist; its id."""
+
+    def make(teacher: str = "teacher1", tutor: str = "tutor1") -> int:
+        ids = app.config["PEOPLE"]
+        r = people("head_cnppm").post("/api/routes", {"teacher_id": ids[teacher], "tutor_id": ids[tutor],
+                                                      "methodist_id": ids["methodist"]})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["id"]
+
+    return make
