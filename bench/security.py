@@ -40,7 +40,6 @@ import tempfile
 import threading
 import time
 import zipfile
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -55,6 +54,7 @@ from service.documents.render import load_template  # noqa: E402
 from service.domain.errors import TemplateRejected  # noqa: E402
 from service.services import deployments, documents  # noqa: E402
 from service.services.demo import PASSWORD, setup_people  # noqa: E402
+from tests.support.hostile_files import with_members  # noqa: E402
 
 MB = 1024 * 1024
 TEMPLATE = ROOT / "doc_templates" / "korrektirovka.docx"
@@ -67,35 +67,8 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # The bomb
 # ---------------------------------------------------------------------------------------------
-class _ZerosDeflater:
-    """zipfile's compressor for a member written in 1 MiB blocks of zeros: with a full flush every
-    block deflates to the same ~1 KB, so 1.1 GB is written in well under a second."""
-
-    block = bytes(MB)
-
-    def __init__(self):
-        c = zlib.compressobj(9, zlib.DEFLATED, -15)
-        self.deflated = c.compress(self.block) + c.flush(zlib.Z_FULL_FLUSH)
-
-    def compress(self, data: bytes) -> bytes:
-        assert data == self.block
-        return self.deflated
-
-    def flush(self) -> bytes:
-        return zlib.compressobj(9, zlib.DEFLATED, -15).flush()
-
-
 def make_bomb(mib: int) -> bytes:
-    src = zipfile.ZipFile(TEMPLATE)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in src.infolist():
-            zf.writestr(info.filename, src.read(info))
-        with zf.open("word/media/image1.bin", "w", force_zip64=True) as member:
-            member._compressor = _ZerosDeflater()
-            for _ in range(mib):
-                member.write(_ZerosDeflater.block)
-    return out.getvalue()
+    return with_members(TEMPLATE.read_bytes(), {"word/media/image1.bin": mib})
 
 
 def status_kb(field: str) -> int:

@@ -9,7 +9,6 @@ import io
 import os
 import uuid
 import zipfile
-import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from service.documents.contract import KINDS, TEMPLATE_FILES, sample_context
 from service.documents.render import Template, UnsafeTemplate, _prepare, load_template, normalize_docx, render
 from service.domain.errors import TemplateRejected
 from tests.support import app as driver
+from tests.support.hostile_files import with_members
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
 MB = 1024 * 1024
@@ -207,40 +207,9 @@ def test_the_sandbox_renders_the_shipped_templates_byte_for_byte_like_a_plain_en
 # --------------------------------------------------------------------------- zip bombs
 
 
-class _ZerosDeflater:
-    """Stands in for zipfile's compressor: a 1 MiB block of zeros deflates to the same ~1 KB with a
-    full flush, so a 1.1 GB member is written in well under a second."""
-
-    block = bytes(MB)
-
-    def __init__(self):
-        c = zlib.compressobj(9, zlib.DEFLATED, -15)
-        self.deflated = c.compress(self.block) + c.flush(zlib.Z_FULL_FLUSH)
-
-    def compress(self, data: bytes) -> bytes:
-        assert data == self.block
-        return self.deflated
-
-    def flush(self) -> bytes:
-        return zlib.compressobj(9, zlib.DEFLATED, -15).flush()
-
-
 def _with_members(kind: str, extra: dict[str, bytes | int]) -> bytes:
     """The shipped template plus members: bytes as they are, an int n as n MiB of zeros."""
-    src = zipfile.ZipFile(io.BytesIO(template_bytes(kind)))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in src.infolist():
-            zf.writestr(info.filename, src.read(info))
-        for name, content in extra.items():
-            if isinstance(content, bytes):
-                zf.writestr(name, content)
-                continue
-            with zf.open(name, "w", force_zip64=True) as member:
-                member._compressor = _ZerosDeflater()
-                for _ in range(content):
-                    member.write(_ZerosDeflater.block)
-    return out.getvalue()
+    return with_members(template_bytes(kind), extra)
 
 
 @pytest.fixture(scope="module")
