@@ -143,6 +143,7 @@ _ERRORS = {
     "422": ("Unprocessable", "Данные не прошли проверку; problems указывает на поля"),
     "429": ("TooManyRequests", "Слишком много неудачных попыток ввода пароля: повторите позже"),
     "501": ("NotImplemented", "PDF недоступен: на сервере не установлен LibreOffice"),
+    "503": ("Busy", "Все преобразования в PDF заняты: повторите позже"),
     "500": ("InternalError", "Внутренняя ошибка, например не выполнен автоматический шаг процесса"),
 }
 
@@ -431,9 +432,10 @@ def build_spec() -> dict[str, Any]:
                                                              "schema": STR}},
                          "content": {DOCX: {"schema": {"contentMediaType": DOCX}},
                                      PDF: {"schema": {"contentMediaType": PDF}}}}),
-                "401", "403", "404", "500", "501",
+                "401", "403", "404", "500", "501", "503",
                 **{**auditor_only, "e404": "Маршрут не найден или нет такого формата"},
                 e501="PDF недоступен: на сервере не установлен LibreOffice",
+                e503="Все преобразования в PDF на сервере заняты дольше PDF_WAIT_SECONDS: повторите позже",
                 e500="Не удалось сделать PDF (ошибка LibreOffice)"),
         }},
         "/api/routes/{route_id}/documents": {"get": {
@@ -457,10 +459,11 @@ def build_spec() -> dict[str, Any]:
                                                              "schema": STR}},
                          "content": {DOCX: {"schema": {"contentMediaType": DOCX}},
                                      PDF: {"schema": {"contentMediaType": PDF}}}}),
-                "401", "403", "404", "501",
+                "401", "403", "404", "501", "503",
                 e403="Маршрут документа вне вашей зоны доступа",
                 e404="Документ не найден, ещё не выпущен (issued), или нет такого файла (which/fmt)",
-                e501="PDF недоступен: на сервере не установлен LibreOffice"),
+                e501="PDF недоступен: на сервере не установлен LibreOffice",
+                e503="Все преобразования в PDF на сервере заняты дольше PDF_WAIT_SECONDS: повторите позже"),
         }},
         "/api/verify": {"post": {
             "tags": ["documents"], "operationId": "verifyDocument",
