@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from service.api.util import actor, body_as, ctx, json_body, reply
 from service.contracts.requests import CompleteRequest
 from service.contracts.responses import CompletionResult, ReassignResult, TaskList, TaskView
+from service.http.auth import client
 from service.services import admin, routes, views
-from service.services.documents import Client
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
 
@@ -32,8 +32,7 @@ def complete(task_id: str):
     who = actor()
     asked = body_as(CompleteRequest)
     signature = asked.signature.model_dump() if asked.signature is not None else None
-    client = Client(request.remote_addr or "", request.user_agent.string or "")
-    return reply(CompletionResult, routes.complete_task(ctx(), who, task_id, asked.data, signature, client))
+    return reply(CompletionResult, routes.complete_task(ctx(), who, task_id, asked.data, signature, client()))
 
 
 @bp.post("/<task_id>/reassign")

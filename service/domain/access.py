@@ -72,9 +72,14 @@ def require_create_route(actor: Actor, centre_id: int | None) -> None:
         raise NotAllowed("Создавать маршруты может руководитель ЦНППМ или администратор")
 
 
+def may_audit(actor: Actor) -> bool:
+    """Verification, replay, as-of and exports of a route's history, and the devices people
+    signed from: auditors and admins."""
+    return actor.is_admin or actor.has("auditor")
+
+
 def require_auditor(actor: Actor) -> None:
-    """Verification, replay, as-of and exports of a route's history: auditors and admins."""
-    if not (actor.is_admin or actor.has("auditor")):
+    if not may_audit(actor):
         raise NotAllowed("Проверка и повтор истории доступны аудитору")
 
 

@@ -32,7 +32,7 @@ from service.domain.route_rules import is_return
 from service.domain.states import DocumentState, EventKind
 from service.services import throttle
 from service.services.assignment import head_of
-from service.services.context import NO_CLIENT, Client, ServiceContext  # noqa: F401 (re-exported)
+from service.services.context import Client, ServiceContext
 from service.services.events import append_event
 from service.tasks import DocumentRequest
 

@@ -16,9 +16,8 @@ from service.domain.route_rules import finished_status
 from service.domain.states import EventKind, RouteStatus, TaskState
 from service.services import documents
 from service.services.assignment import head_of, sync_tasks
-from service.services.context import ServiceContext
+from service.services.context import NO_CLIENT, Client, ServiceContext
 from service.services.deployments import current_spec, ensure_loaded
-from service.services.documents import NO_CLIENT, Client
 from service.services.events import append_event
 from service.tasks import DocumentRequest
 from service.tasks.checks import check_submission

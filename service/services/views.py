@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
-from service.domain.access import Actor, require_view_route
+from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
 from service.services import documents
@@ -90,10 +90,6 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
 DEVICE_KEYS = frozenset({"ip", "user_agent"})
 
 
-def _sees_devices(actor: Actor) -> bool:
-    return actor.is_admin or actor.has("auditor")
-
-
 def _event_data(data: Any, devices: bool) -> Any:
     if devices or not isinstance(data, dict) or not DEVICE_KEYS & data.keys():
         return data
@@ -102,7 +98,7 @@ def _event_data(data: Any, devices: bool) -> Any:
 
 def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
     """The route's history, oldest first; device details only for auditors and admins."""
-    devices = _sees_devices(actor)
+    devices = may_audit(actor)
     with ctx.uow() as uow:
         s = uow.session
         route = _load_route(s, actor, route_id)

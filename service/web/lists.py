@@ -7,16 +7,16 @@ from datetime import date
 from flask import flash, redirect, render_template, request, url_for
 
 from service.domain.errors import ServiceError
-from service.domain.limits import MAX_ID
+from service.http.auth import client
 from service.services import queues, routes, views
-from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
 
 
 def _int(name: str) -> int | None:
-    """A positive whole number from the query string; anything else (or past the id range) is no filter."""
+    """A whole number from the query string; anything else is no filter (numbers past their range
+    were refused before the view: service/http/guards.py)."""
     value = request.args.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID else None
+    return int(value) if value.isdigit() else None
 
 
 def _date(name: str) -> date | None:
@@ -53,12 +53,11 @@ def bulk():
     if not ids:
         flash("Не выбрано ни одного маршрута.", "error")
         return redirect(url_for("web.queue"))
-    client = Client(request.remote_addr or "", request.user_agent.string or "")
     done, failed = 0, []
     for task_id in ids:
         signature = {"password": password, "document_sha256": request.form.get(f"sha256_{task_id}", "")}
         try:
-            routes.complete_task(ctx(), me(), task_id, {"decision": "accept", "comment": ""}, signature, client)
+            routes.complete_task(ctx(), me(), task_id, {"decision": "accept", "comment": ""}, signature, client())
             done += 1
         except ServiceError as exc:
             failed.append(exc.message)

@@ -7,8 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from service.domain.errors import DocumentChanged, FormRejected, SignatureRefused
 from service.forms import build_fields, parse_form
+from service.http.auth import client
 from service.services import drafts, routes, views
-from service.services.documents import Client
 from service.web.blueprint import bp, ctx, login_required, me
 
 
@@ -45,9 +45,8 @@ def submit(task_id: str):
     if "password" in request.form:
         signature = {"password": request.form.get("password", ""),
                      "document_sha256": request.form.get("document_sha256", "")}
-    client = Client(request.remote_addr or "", request.user_agent.string or "")
     try:
-        routes.complete_task(ctx(), me(), task_id, data, signature, client)
+        routes.complete_task(ctx(), me(), task_id, data, signature, client())
     except FormRejected as exc:
         errors = {p.pointer: p.message for p in exc.problems}
         return _page(view, data, errors, 422, error="Форма заполнена с ошибками: исправьте отмеченные поля.")
