@@ -68,7 +68,8 @@ def build_service_context(url: str, clock=None) -> ServiceContext:
     """The service context alone (CLI, benchmarks, tests without HTTP)."""
     forms = FormCatalog(forms_dir())
     engine = WorkflowEngine(default_handlers(), set(WORKFLOW_ROLES), set(forms.names()))
-    ctx = ServiceContext(make_session_factory(make_engine(url)), engine, forms)
+    ctx = ServiceContext(make_session_factory(make_engine(url)), engine, forms,
+                         timezone=os.environ.get("IOM_TIMEZONE", "").strip() or "Europe/Moscow")
     if clock is not None:
         ctx.clock = clock
     return ctx
@@ -91,6 +92,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.extensions["iom"] = build_service_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
+    if app.config.get("IOM_TIMEZONE"):
+        app.extensions["iom"].timezone = app.config["IOM_TIMEZONE"]
     if app.config.get("AUTH_CLOCK") is not None:
         app.extensions["iom"].auth_clock = app.config["AUTH_CLOCK"]
 

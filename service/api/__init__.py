@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.api import audit, auth, documents, openapi, routes, tasks
+from service.api import (
+    audit,
+    auth,
+    documents,
+    imports,
+    openapi,
+    opening,
+    org,
+    people,
+    pep,
+    profiles,
+    routes,
+    saved_filters,
+    tasks,
+    versions,
+)
+
+# Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
+DOCUMENTED = (org, people, imports, opening, profiles, versions, pep, saved_filters)
 
 
 def init_app(app: Flask) -> None:
-    for module in (auth, tasks, routes, documents, audit, openapi):
+    for module in (auth, tasks, routes, documents, audit, *DOCUMENTED, openapi):
         app.register_blueprint(module.bp)

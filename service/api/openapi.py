@@ -498,6 +498,11 @@ def build_spec() -> dict[str, Any]:
         }},
     }
 
+    from service.api import DOCUMENTED
+
+    for module in DOCUMENTED:
+        paths.update(module.openapi_paths(out, inp))
+
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -516,6 +521,11 @@ def build_spec() -> dict[str, Any]:
             {"name": "audit", "description": "Аудит: проверка цепочки событий, повтор, история на момент "
                                              "события, выгрузка, справка"},
             {"name": "admin", "description": "Вмешательства администратора (с причиной, в истории маршрута)"},
+            {"name": "org", "description": "Организации региона: центры и школы"},
+            {"name": "people", "description": "Люди, роли, пароли, импорт, поиск для выбора участников"},
+            {"name": "versions", "description": "Версии шаблонов и схем процесса"},
+            {"name": "pep", "description": "Положение о простой электронной подписи"},
+            {"name": "queues", "description": "Очереди: сохранённые фильтры, выгрузка"},
             {"name": "meta", "description": "Описание API"},
         ],
         "security": [{"cookieAuth": []}, {"bearerAuth": []}],

@@ -48,6 +48,7 @@ class OrgUnit(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))  # region | centre | school
     name: Mapped[str] = mapped_column(sa.String(300))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())  # never deleted
 
 
 class User(Base):
@@ -56,10 +57,12 @@ class User(Base):
     login: Mapped[str] = mapped_column(sa.String(100), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(300))
     position: Mapped[str] = mapped_column(sa.String(300), default="")
-    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(300))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True, index=True)  # lower-cased; the import's key
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class RoleGrant(Base):
@@ -131,6 +134,58 @@ class TeacherProfile(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column()
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "password_resets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class SavedFilter(Base):
+    """A user's named filter of a list page: the page's query string, replayed on a click."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (sa.UniqueConstraint("user_id", "page", "name", name="uq_saved_filters_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    page: Mapped[str] = mapped_column(sa.String(32))  # queue | inbox | routes
+    name: Mapped[str] = mapped_column(sa.String(100))
+    query: Mapped[str] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PepAcceptance(Base):
+    """A user accepted a version (SHA-256) of the simple electronic signature regulation; the
+    same fact is an event of the system chain."""
+
+    __tablename__ = "pep_acceptances"
+    __table_args__ = (sa.UniqueConstraint("user_id", "sha256", name="uq_pep_acceptances_once"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ip: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+
+
+class RouteOrder(Base):
+    """One order (распорядительный акт) of a centre assigning tutors, for the routes opened with it."""
+
+    __tablename__ = "route_orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(40))
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class WorkflowSpec(Base):
@@ -143,6 +198,7 @@ class WorkflowSpec(Base):
     files: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # file name → BPMN XML text
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # made current again by an admin
 
 
 class Route(Base):
@@ -165,6 +221,7 @@ class Route(Base):
     started_on: Mapped[date | None] = mapped_column(sa.Date)
     ended_on: Mapped[date | None] = mapped_column(sa.Date)
     chain_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the route's last event
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("route_orders.id"))
 
 
 class RouteState(Base):

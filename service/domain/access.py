@@ -90,3 +90,13 @@ OPERATOR = Actor(0, "оператор сервера", frozenset({("auditor", No
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed("Действие доступно только администратору")
+
+
+def units_with(actor: Actor, role: str) -> set[int]:
+    """The org units where the actor holds `role` (a grant without a unit is not counted)."""
+    return {u for r, u in actor.grants if r == role and u is not None}
+
+
+def centres_headed(actor: Actor) -> set[int]:
+    """The centres whose CNPPM head the actor is: the reach of their people and route pages."""
+    return units_with(actor, "cnppm_head")

@@ -37,6 +37,7 @@ class ServiceContext:
     clock: Callable[[], datetime] = field(default=utc_now)  # the time events and documents record
     auth_clock: Callable[[], datetime] = field(default=utc_now)  # attempt limits, sessions, token expiry
     templates: dict[str, Any] = field(default_factory=dict)  # template SHA-256 → loaded template
+    timezone: str = "Europe/Moscow"  # the region's (IOM_TIMEZONE): pages, and documents of format 2+
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -9,7 +9,25 @@ from flask_wtf.csrf import CSRFProtect
 def init_app(app: Flask) -> None:
     """Pages, and CSRF protection on every form. The API blueprints are exempt from the form check:
     their cookie-authenticated writes must be JSON or carry `X-CSRFToken` (service/http/auth.py)."""
-    from service.web import audit_pages, auth, lists, route_page, task_page, tokens_page  # noqa: F401 — they add routes to bp
+    from service.web import (  # noqa: F401 — they add routes to bp
+        admin_actions,
+        admin_org,
+        admin_people,
+        audit_pages,
+        auth,
+        formatting,
+        import_page,
+        lists,
+        nav,
+        opening_page,
+        password_page,
+        pep_page,
+        profile_page,
+        route_page,
+        task_page,
+        tokens_page,
+        versions_page,
+    )
     from service.web.blueprint import bp
 
     csrf = CSRFProtect(app)
@@ -17,3 +35,5 @@ def init_app(app: Flask) -> None:
         if name != "web":
             csrf.exempt(blueprint)
     app.register_blueprint(bp)
+    formatting.init_app(app)
+    nav.init_app(app)

@@ -1,0 +1,37 @@
+"""The navigation bar: the pages a person's roles open, with the count of what waits on each."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from service.domain.access import Actor
+
+# (endpoint, label, active key, who sees it)
+ITEMS = (
+    ("web.inbox", "Мои задачи", "inbox", lambda a: True),
+    ("web.queue", "Очередь согласований", "queue", lambda a: True),
+    ("web.routes", "Маршруты", "routes", lambda a: True),
+    ("web.open_routes", "Открыть маршруты", "open_routes", lambda a: a.is_admin or a.has("cnppm_head")),
+    ("web.org", "Организации", "org", lambda a: a.is_admin),
+    ("web.people", "Люди", "people", lambda a: a.is_admin or a.has("cnppm_head")),
+    ("web.versions", "Шаблоны и схемы", "versions", lambda a: a.is_admin),
+)
+
+
+def nav_items(actor: Actor) -> list[dict]:
+    """The links this person sees; a page not built into the app is left out."""
+    endpoints = current_app.view_functions
+    return [{"endpoint": e, "label": label, "key": key} for e, label, key, show in ITEMS
+            if e in endpoints and show(actor)]
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _nav():
+        if not current_user.is_authenticated:
+            return {"nav_items": [], "nav_counts": {}}
+        from service.services import nav_counts
+
+        who = current_user.actor
+        return {"nav_items": nav_items(who), "nav_counts": nav_counts.counts(app.extensions["iom"], who)}

@@ -1,0 +1,5 @@
+"""Template and workflow versions (admin)."""
+
+from __future__ import annotations
+
+from service.web.blueprint import bp  # noqa: F401 — pages are added to the pages' blueprint
