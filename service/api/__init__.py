@@ -14,6 +14,7 @@ from service.api import (
     org,
     people,
     pep,
+    pickers,
     profiles,
     routes,
     saved_filters,
@@ -22,7 +23,7 @@ from service.api import (
 )
 
 # Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
-DOCUMENTED = (org, people, imports, opening, profiles, versions, pep, saved_filters)
+DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters)
 
 
 def init_app(app: Flask) -> None:
