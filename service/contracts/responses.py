@@ -16,11 +16,11 @@ from service.contracts.base import AnyObject, Date, DateTime, Id, Response, Sha2
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.domain.access import ROLES, WORKFLOW_ROLES
 from service.domain.route_rules import STAGE_TITLES
-from service.domain.states import DocumentState, EventKind, TaskState
+from service.domain.states import SYSTEM_EVENTS, DocumentState, EventKind, TaskState
 from service.domain.states import RouteStatus as RouteStatuses
 from service.forms import FormCatalog
 
-SYSTEM_EVENT_KINDS = (EventKind.WORKFLOW_DEPLOYED, EventKind.TEMPLATE_DEPLOYED)
+SYSTEM_EVENT_KINDS = tuple(kind for kind in EventKind if kind in SYSTEM_EVENTS)
 EVENT_KINDS = tuple(kind for kind in EventKind if kind not in SYSTEM_EVENT_KINDS)
 
 

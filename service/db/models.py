@@ -247,6 +247,7 @@ class Task(Base):
         sa.Index("ix_tasks_school_queue", "school_id", "state", "created_at"),
         sa.Index("ix_tasks_centre_queue", "centre_id", "state", "created_at"),
         sa.Index("ix_tasks_state_due", "state", "due_at"),
+        sa.Index("ix_tasks_completed_by", "completed_by_id", "completed_at"),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
@@ -270,7 +271,10 @@ class Event(Base):
     """Append-only history of a route: who did what, when, on which task, with which data."""
 
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("route_id", "seq", name="uq_events_route_seq"),)
+    __table_args__ = (sa.UniqueConstraint("route_id", "seq", name="uq_events_route_seq"),
+                      sa.Index("uq_events_system_seq", "seq", unique=True,
+                               postgresql_where=sa.text("route_id IS NULL"),
+                               sqlite_where=sa.text("route_id IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
     seq: Mapped[int] = mapped_column()

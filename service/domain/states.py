@@ -42,6 +42,33 @@ class EventKind(StrEnum):
     # the system chain (route_id NULL)
     TEMPLATE_DEPLOYED = "template_deployed"
     WORKFLOW_DEPLOYED = "workflow_deployed"
+    # template/workflow versions made current again, the ПЭП regulation accepted (system chain)
+    TEMPLATE_ACTIVATED = "template_activated"
+    WORKFLOW_ACTIVATED = "workflow_activated"
+    PEP_ACCEPTED = "pep_accepted"
+    # organisation and people (system chain; never passwords or tokens in the data)
+    ORG_UNIT_CREATED = "org_unit_created"
+    ORG_UNIT_RENAMED = "org_unit_renamed"
+    ORG_UNIT_DEACTIVATED = "org_unit_deactivated"
+    ORG_UNIT_REACTIVATED = "org_unit_reactivated"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+    PASSWORD_RESET_ISSUED = "password_reset_issued"
+    PASSWORD_CHANGED = "password_changed"
+    PEOPLE_IMPORTED = "people_imported"  # one per bulk import: file SHA-256, counts, created ids
 
 
 DOCUMENT_EVENTS = (EventKind.DOCUMENT_PREPARED, EventKind.DOCUMENT_ISSUED)  # they record a version's hashes
+
+# Events of the system chain (route_id NULL): deployments, versions, the ПЭП, organisation and people.
+SYSTEM_EVENTS = frozenset({
+    EventKind.TEMPLATE_DEPLOYED, EventKind.WORKFLOW_DEPLOYED, EventKind.TEMPLATE_ACTIVATED,
+    EventKind.WORKFLOW_ACTIVATED, EventKind.PEP_ACCEPTED, EventKind.ORG_UNIT_CREATED, EventKind.ORG_UNIT_RENAMED,
+    EventKind.ORG_UNIT_DEACTIVATED, EventKind.ORG_UNIT_REACTIVATED, EventKind.USER_CREATED, EventKind.USER_UPDATED,
+    EventKind.USER_DEACTIVATED, EventKind.USER_REACTIVATED, EventKind.ROLE_GRANTED, EventKind.ROLE_REVOKED,
+    EventKind.PASSWORD_RESET_ISSUED, EventKind.PASSWORD_CHANGED, EventKind.PEOPLE_IMPORTED,
+})
