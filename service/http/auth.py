@@ -15,25 +15,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
 from service.domain.access import Actor
-from service.domain.errors import CrossSiteWriteRefused, NotAuthenticated
+from service.domain.errors import CrossSiteWriteRefused, NotAllowed, NotAuthenticated
 from service.services import accounts
 from service.services.context import Client, ServiceContext
 
 CSRF_FREE_API = frozenset({"/api/login", "/api/logout"})  # no session to abuse / nothing worth forging
+# What a session with a temporary password may still reach: the rest waits until it is changed.
+TEMPORARY_PASSWORD_API = frozenset({"/api/me", "/api/logout", "/api/login", "/api/csrf", "/api/people/me/password"})
+TEMPORARY_PASSWORD_PAGES = frozenset({"web.password_change", "web.logout", "web.login", "web.password_reset"})
 
 
 class LoginUser(UserMixin):
     """Flask-Login's user: the actor, and the session token (its id) or None for a Bearer token."""
 
-    def __init__(self, who: Actor, session_token: str | None):
+    def __init__(self, who: Actor, session_token: str | None, must_change_password: bool = False):
         self.actor = who
         self.session_token = session_token
+        self.must_change_password = must_change_password
 
     def get_id(self) -> str | None:
         return self.session_token
@@ -64,7 +68,7 @@ def log_in(login: str, password: str) -> Actor:
     log_out()  # a failed attempt must not leave an earlier login in place
     who, token = accounts.log_in(ctx(), login, password, client())
     session.clear()
-    login_user(LoginUser(who, token))
+    login_user(LoginUser(who, token, accounts.must_change_password(ctx(), who.user_id)))
     return who
 
 
@@ -88,8 +92,8 @@ def init_app(app: Flask) -> None:
 
     @manager.user_loader
     def _from_session(token: str):
-        who = accounts.session_actor(app.extensions["iom"], token, _policy(app))
-        return LoginUser(who, token) if who else None
+        found = accounts.session_login(app.extensions["iom"], token, _policy(app))
+        return LoginUser(found.actor, token, found.must_change_password) if found else None
 
     @manager.request_loader
     def _from_token(req):
@@ -116,3 +120,19 @@ def init_app(app: Flask) -> None:
         except ValidationError as exc:
             raise CrossSiteWriteRefused("Ожидается JSON (Content-Type: application/json); запрос с cookie сессии "
                                         "в другом формате должен нести токен X-CSRFToken") from exc
+
+    @app.before_request
+    def _temporary_password():
+        """A session opened with a temporary password reaches only the password change."""
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        if not current_user.must_change_password:
+            return None
+        if request.path.startswith("/api/"):
+            if request.path in TEMPORARY_PASSWORD_API:
+                return None
+            raise NotAllowed("Вход выполнен по временному паролю: сначала смените пароль "
+                             "(страница /password/change или POST /api/people/me/password)")
+        if request.endpoint in TEMPORARY_PASSWORD_PAGES:
+            return None
+        return redirect(url_for("web.password_change"))

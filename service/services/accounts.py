@@ -74,8 +74,22 @@ def log_in(ctx: ServiceContext, login: str, password: str, client: Client) -> tu
         return actor, token
 
 
+@dataclass(frozen=True)
+class SessionLogin:
+    """A live session's person, and whether they must change a temporary password first."""
+
+    actor: Actor
+    must_change_password: bool
+
+
 def session_actor(ctx: ServiceContext, token: str, policy: SessionPolicy = SessionPolicy()) -> Actor | None:
     """The person of a live session; None when it was ended, went idle or outlived its lifetime."""
+    found = session_login(ctx, token, policy)
+    return found.actor if found else None
+
+
+def session_login(ctx: ServiceContext, token: str, policy: SessionPolicy = SessionPolicy()) -> SessionLogin | None:
+    """session_actor, with the person's must-change-password flag (read from the same row)."""
     now = ctx.auth_clock()
     with ctx.uow() as uow:
         row = uow.session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_digest(token)))
@@ -89,10 +103,11 @@ def session_actor(ctx: ServiceContext, token: str, policy: SessionPolicy = Sessi
             actor = actor_for(uow.session, row.user_id)
         except NotAuthenticated:
             return None
+        must_change = uow.session.get(User, row.user_id).must_change_password  # loaded by actor_for
         if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
             row.last_seen_at = now  # at most once a minute: reads stay reads
             uow.commit()
-        return actor
+        return SessionLogin(actor, bool(must_change))
 
 
 def log_out(ctx: ServiceContext, token: str | None) -> None:
@@ -179,3 +194,31 @@ def revoke_token(ctx: ServiceContext, actor: Actor, token_id: int) -> None:
         if row.revoked_at is None:
             row.revoked_at = ctx.auth_clock()
             uow.commit()
+
+
+# ---- passwords, and ending a person's access -------------------------------------------------------
+def must_change_password(ctx: ServiceContext, user_id: int) -> bool:
+    """Whether the person logs in with a temporary password they must replace first."""
+    with ctx.uow() as uow:
+        user = uow.session.get(User, user_id)
+        return bool(user and user.must_change_password)
+
+
+def set_password(user: User, password: str, *, must_change: bool) -> None:
+    """Store a new password (hashed); `must_change` for a temporary one the person must replace."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+
+
+def end_sessions(session, user_id: int, now: datetime, *, keep_token: str | None = None) -> int:
+    """End the person's open login sessions (except the one of `keep_token`); how many ended."""
+    query = sa.update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(UserSession.token_hash != token_digest(keep_token))
+    return session.execute(query.values(revoked_at=now)).rowcount
+
+
+def revoke_all_tokens(session, user_id: int, now: datetime) -> int:
+    """Revoke the person's API tokens that are not revoked yet; how many."""
+    return session.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=now)).rowcount

@@ -32,12 +32,15 @@ def add_unit(session, kind: str, name: str, parent: OrgUnit | None = None) -> Or
 
 
 def add_user(session, login: str, full_name: str, password: str, grants: list[tuple[str, int | None]],
-             position: str = "", org_unit_id: int | None = None, *, password_hash: str | None = None) -> User:
-    """A new person with role grants; `password_hash` when the caller already hashed `password`."""
+             position: str = "", org_unit_id: int | None = None, *, password_hash: str | None = None,
+             email: str | None = None) -> User:
+    """A new person with role grants; `password_hash` when the caller already hashed `password`;
+    `email` is stored lower-cased."""
     if session.scalar(sa.select(User.id).where(User.login == login)):
         raise FormRejected([FieldProblem("/login", f"Логин {login} уже занят")])
     user = User(login=login, full_name=full_name, position=position, org_unit_id=org_unit_id,
-                password_hash=password_hash or hash_password(password), created_at=datetime.now(UTC))
+                password_hash=password_hash or hash_password(password), created_at=datetime.now(UTC),
+                email=email.strip().lower() if email else None)
     session.add(user)
     session.flush()
     for role, unit in grants:

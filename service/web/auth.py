@@ -23,6 +23,8 @@ def login():
         log_in(login_name, request.form.get("password", ""))
     except (NotAuthenticated, TooManyAttempts) as exc:
         return render_template("web/login.html", next=next_url, login=login_name, error=exc.message), exc.status
+    if current_user.must_change_password:  # a temporary password: replace it before anything else
+        return redirect(url_for("web.password_change"))
     return redirect(safe_next(next_url))
 
 

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from service.samples import VALID
 from service.services.demo import PASSWORD
 from service.services.documents import read_template_files
-from tests.support.app import FakeClock, Person, ready_app
-
-
-class AuthClock:
-    """Security time (attempt windows, sessions, token expiry) that a test moves by hand."""
-
-    def __init__(self):
-        self.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support.app import FakeClock, HandClock, Person, ready_app
 
 
 @pytest.fixture
 def auth_clock():
-    return AuthClock()
+    return HandClock()
 
 
 @pytest.fixture

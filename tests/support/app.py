@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 from service import create_app
 from service.db.migrate import upgrade
 from service.samples import VALID
-from service.services import deployments, documents
+from service.services import deployments, documents, pep
 from service.services.demo import PASSWORD, setup_people
 
 # The demo password under a one-round hash: the tests log in hundreds of times, and werkzeug's
@@ -31,6 +31,16 @@ class FakeClock:
         return self.now
 
 
+class HandClock:
+    """Security time (attempt windows, sessions, token and link expiry) that a test moves by hand."""
+
+    def __init__(self):
+        self.now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def ready_app(database_url: str, **config):
     """An app on `database_url` with the schema, the workflows and the demo people
     (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
@@ -40,6 +50,7 @@ def ready_app(database_url: str, **config):
     deployments.deploy(ctx, deployments.read_workflow_files())
     documents.deploy_templates(ctx, documents.read_template_files())
     app.config["PEOPLE"] = setup_people(ctx, password_hash=CHEAP_DEMO_HASH)
+    pep.record_acceptances(ctx, app.config["PEOPLE"].values())  # the demo people may sign (Положение о ПЭП)
     yield app
     ctx.sessions.kw["bind"].dispose()
 
