@@ -4,22 +4,24 @@ different stages, driven through the same services the API uses."""
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import sqlalchemy as sa
 
-from service.db.models import Task, User
+from service import demo_sheets
+from service.db.models import Route, Task, User
 from service.domain.errors import FormRejected
 from service.domain.states import TaskState
 from service.samples import VALID
-from service.services import accounts, deployments, documents, people, routes, views
+from service.services import accounts, deployments, documents, opening, people, pep, profiles, routes, views
 from service.services.context import ServiceContext
 
 PASSWORD = "iom-demo-2026"
 
 
-def _teacher_info(position: str) -> dict:
-    info = copy.deepcopy(VALID["draft"]["info"])
-    info.pop("full_name"), info.pop("school")
+def _teacher_info(login: str, position: str) -> dict:
+    """The demo teacher's own information sheet (service/demo_sheets.py)."""
+    info = demo_sheets.sheet(login)
     info["position"] = position
     return info
 
@@ -56,7 +58,7 @@ def setup_people(ctx: ServiceContext, *, password_hash: str | None = None) -> di
             ("teacher3", "Сидорова Анна-Мария Олеговна", sch, "учитель русского языка & литературы"),
             ("teacher4", "Кузнецов Дмитрий Александрович", sch, "учитель информатики"),
         ]:
-            ids[login] = people.add_teacher(s, login, name, PASSWORD, school, _teacher_info(position), position,
+            ids[login] = people.add_teacher(s, login, name, PASSWORD, school, _teacher_info(login, position), position,
                                             password_hash=demo_hash).id
         uow.commit()
         return ids
@@ -76,14 +78,21 @@ def complete_as_assignee(ctx: ServiceContext, route_id: int, name: str, data: di
     routes.complete_task(ctx, who, task_id, copy.deepcopy(data), signature)
 
 
-def _plan_agreed(ctx: ServiceContext, route_id: int) -> None:
-    complete_as_assignee(ctx, route_id, "draft", VALID["draft"])
+def _draft(ctx: ServiceContext, route_id: int, teacher: str) -> dict:
+    """The tutor's draft: the sheet as the draft prefills it, and the teacher's own plan."""
+    with ctx.uow() as uow:
+        info = profiles.card_info(uow.session, uow.session.get(Route, route_id).teacher_id)
+    return demo_sheets.draft(teacher, info)
+
+
+def _plan_agreed(ctx: ServiceContext, route_id: int, teacher: str) -> None:
+    complete_as_assignee(ctx, route_id, "draft", _draft(ctx, route_id, teacher))
     complete_as_assignee(ctx, route_id, "plan_signatures_methodist", VALID["sign"])
     complete_as_assignee(ctx, route_id, "plan_signatures_teacher", VALID["sign"])
 
 
-def _approved(ctx: ServiceContext, route_id: int) -> None:
-    _plan_agreed(ctx, route_id)
+def _approved(ctx: ServiceContext, route_id: int, teacher: str) -> None:
+    _plan_agreed(ctx, route_id, teacher)
     complete_as_assignee(ctx, route_id, "agreement", VALID["review"])
     complete_as_assignee(ctx, route_id, "approval", {"decision": "accept", "comment": "Утверждаю"})
 
@@ -93,22 +102,27 @@ def load(ctx: ServiceContext) -> list[tuple[str, str, str]]:
     deployments.deploy(ctx, deployments.read_workflow_files())
     documents.deploy_templates(ctx, documents.read_template_files())
     ids = setup_people(ctx)
+    pep.record_acceptances(ctx, ids.values())  # the demo people accepted the Положение о ПЭП
     head = accounts.load_actor(ctx, ids["head_cnppm"])
 
     def new(teacher: str, tutor: str) -> int:
         return routes.create_route(ctx, head, routes.NewRoute(ids[teacher], ids[tutor], ids["methodist"]))
 
-    new("teacher1", "tutor1")  # waits for the tutor's draft
-    r2 = new("teacher2", "tutor1")
-    _plan_agreed(ctx, r2)  # waits for the CNPPM head's agreement
+    # One order assigns the tutor to the first two teachers; the others were opened one at a time.
+    period = demo_sheets.PERIOD
+    batch = opening.open_batch(ctx, head, opening.Batch(
+        [opening.Assignment(ids["teacher1"], ids["tutor1"]), opening.Assignment(ids["teacher2"], ids["tutor1"])],
+        ids["methodist"], date.fromisoformat(period["start"]), date.fromisoformat(period["end"])))
+    r2 = batch["routes"][1]["id"]  # the first waits for the tutor's draft
+    _plan_agreed(ctx, r2, "teacher2")  # waits for the CNPPM head's agreement
     r3 = new("teacher3", "tutor2")
-    _approved(ctx, r3)
+    _approved(ctx, r3, "teacher3")
     complete_as_assignee(ctx, r3, "implementation", {"next": "correction"})
-    complete_as_assignee(ctx, r3, "correction", VALID["correction"])  # waits for three signatures
+    complete_as_assignee(ctx, r3, "correction", demo_sheets.CORRECTIONS["teacher3"])  # waits for three signatures
     r4 = new("teacher4", "tutor2")
-    _approved(ctx, r4)
+    _approved(ctx, r4, "teacher4")
     complete_as_assignee(ctx, r4, "implementation", {"next": "conclude"})
-    complete_as_assignee(ctx, r4, "final_results", VALID["final_results"])  # waits for the methodist's conclusions
+    complete_as_assignee(ctx, r4, "final_results", demo_sheets.FINAL_RESULTS["teacher4"])  # the methodist's turn
     return [
         ("admin", PASSWORD, "администратор"), ("auditor", PASSWORD, "аудитор"),
         ("head_cnppm", PASSWORD, "руководитель ЦНППМ"), ("head_gym", PASSWORD, "руководитель гимназии № 4"),

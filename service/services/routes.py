@@ -10,11 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
+from service.documents.context import FORMAT_LOCAL, ru_datetime
 from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
 from service.domain.states import EventKind, RouteStatus, TaskState
-from service.services import documents
+from service.services import documents, org
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import NO_CLIENT, Client, ServiceContext
 from service.services.deployments import current_spec, ensure_loaded
@@ -29,6 +30,8 @@ class NewRoute:
     tutor_id: int
     methodist_id: int
     title: str = ""
+    period: dict[str, str] | None = None  # {start, end}: prefilled into the card
+    order: dict[str, Any] | None = None  # the batch's order: {id, number, date, assignments}
 
 
 def _person(session, user_id: int, role: str, label: str) -> User:
@@ -67,6 +70,7 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     centre_id = school.parent_id
     if previous is None:
         require_create_route(actor, centre_id)
+        org.require_open_unit(session, school.id, "/teacher_id")  # a deactivated school or centre takes none
     for role, unit in (("school_head", school.id), ("cnppm_head", centre_id)):
         if head_of(session, role, unit) is None:
             raise FormRejected([FieldProblem("/teacher_id", f"У организации педагога не назначен {role}")])
@@ -76,12 +80,15 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     card = _initial_card(teacher, profile, school)
     if previous is not None:
         card["prolongs_route"] = previous.id
+    if new.period:
+        card["period"] = dict(new.period)
     snap = ctx.engine.start(spec_hash, card, now.date())
     title = new.title.strip() or f"ИОМ: {teacher.full_name}"
     route = Route(teacher_id=teacher.id, tutor_id=new.tutor_id, methodist_id=new.methodist_id, school_id=school.id,
                   centre_id=centre_id, spec_id=spec.id, previous_route_id=previous.id if previous else None,
                   title=title[:300], status=RouteStatus.ACTIVE, stage=snap.ready[0].stage, card=snap.card or card,
-                  created_at=now, created_by_id=actor.user_id, updated_at=now)
+                  created_at=now, created_by_id=actor.user_id, updated_at=now,
+                  order_id=new.order["id"] if new.order else None)
     session.add(route)
     session.flush()
     session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
@@ -89,9 +96,13 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
                  data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
                        "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
-                       "card": route.card, "opened": _opened(opened)})
-    # The CNPPM head's order assigning the tutor to the teacher comes with the route.
-    documents.apply_requests(ctx, session, route, [DocumentRequest("issue", "prikaz_tutor")], actor.user_id, now)
+                       "card": route.card, "opened": _opened(opened),
+                       **({"order": new.order} if new.order else {})})
+    # The CNPPM head's order assigning the tutor to the teacher comes with the route; a batch's
+    # order lists every teacher opened with it.
+    extra = {"order": new.order} if new.order else {}
+    documents.apply_requests(ctx, session, route, [DocumentRequest("issue", "prikaz_tutor", extra)], actor.user_id,
+                             now)
     return route.id
 
 
@@ -104,11 +115,11 @@ def facts(route: Route) -> RouteFacts:
     return RouteFacts(route.teacher_id, route.tutor_id, route.methodist_id, route.school_id, route.centre_id)
 
 
-def _already_done(session, task: Task) -> TaskAlreadyDone:
+def _already_done(session, task: Task, timezone: str) -> TaskAlreadyDone:
     if task.state == TaskState.COMPLETED:
         who = session.get(User, task.completed_by_id)
-        when = task.completed_at.strftime("%d.%m.%Y %H:%M") if task.completed_at else "?"
-        return TaskAlreadyDone(f"Задача уже выполнена: {who.full_name if who else '?'}, {when} (UTC)")
+        when = ru_datetime(task.completed_at, FORMAT_LOCAL, timezone) if task.completed_at else "?"
+        return TaskAlreadyDone(f"Задача уже выполнена: {who.full_name if who else '?'}, {when}")
     return TaskAlreadyDone("Задача снята: маршрут ушёл дальше (например, другой участник вернул документ)")
 
 
@@ -123,7 +134,7 @@ def complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: A
         with ctx.uow() as uow:
             task = uow.session.get(Task, task_id)
             if task is not None and task.state != TaskState.READY:
-                raise _already_done(uow.session, task) from None
+                raise _already_done(uow.session, task, ctx.timezone) from None
         raise
 
 
@@ -144,7 +155,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         assignee = session.get(User, task.assignee_id).full_name if insider else "другой участник"
         mode = completion_mode(actor, task.assignee_id, assignee)
         if task.state != TaskState.READY:
-            raise _already_done(session, task)
+            raise _already_done(session, task, ctx.timezone)
         _validate(ctx, task.form, submission, lambda: route.card)
         spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
         spec = ctx.engine.human_tasks(spec_hash)[task.name]
