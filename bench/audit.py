@@ -4,7 +4,7 @@ Run from the repo root:  .venv/bin/python bench/audit.py [--corrections 50] [--r
 
 Everything runs on one SQLite file in a temp dir, in one run (~1-2 min on 2 CPUs):
 
-* A = replay_ms_50_corrections: a route driven through the service (`demo._do`: the assignee
+* A = replay_ms_50_corrections: a route driven through the service (`demo.complete_as_assignee`: the assignee
   completes the task, signing where it signs) to approval, then through N correction rounds
   (implementation {"next": "correction"}, correction of the newest activity, three
   signatures). Timed: `audit_replay.replay(ctx, route_id)` (chain check, engine replay of every
@@ -69,7 +69,7 @@ from service.documents import render as render_module  # noqa: E402
 from service.domain.access import OPERATOR  # noqa: E402
 from service.domain.audit import GENESIS, chain_hash, event_fields  # noqa: E402
 from service.samples import VALID  # noqa: E402
-from service.services import accounts, audit, audit_replay, demo, deployments, documents, routes  # noqa: E402
+from service.services import accounts, audit, audit_replay, demo, deployments, documents, pep, routes  # noqa: E402
 
 TARGET_REPLAY_MS, TARGET_RERENDER, TARGET_VERIFY = 200.0, 1.1, 2000.0
 APPROVAL = [
@@ -133,6 +133,7 @@ class Bench:
         deployments.deploy(self.ctx, deployments.read_workflow_files())
         documents.deploy_templates(self.ctx, documents.read_template_files())
         self.ids = demo.setup_people(self.ctx)
+        pep.record_acceptances(self.ctx, self.ids.values())  # signers accept the Положение о ПЭП first
 
     def new_route(self) -> int:
         head = accounts.load_actor(self.ctx, self.ids["head_cnppm"])
@@ -140,7 +141,7 @@ class Bench:
                                                                    self.ids["methodist"]))
 
     def do(self, rid: int, name: str, data: dict) -> None:
-        demo._do(self.ctx, rid, name, data)
+        demo.complete_as_assignee(self.ctx, rid, name, data)
 
     def card(self, rid: int) -> dict:
         with self.ctx.uow() as uow:

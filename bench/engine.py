@@ -61,7 +61,7 @@ from service.domain.access import WORKFLOW_ROLES  # noqa: E402
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine  # noqa: E402
 from service.engine.specs import build_bundle  # noqa: E402
 from service.samples import VALID  # noqa: E402
-from service.services import accounts, demo, deployments, documents, routes, views  # noqa: E402
+from service.services import accounts, demo, deployments, documents, pep, routes, views  # noqa: E402
 from service.tasks import StepContext, default_handlers  # noqa: E402
 
 MEASURED = "correction_signatures_teacher"
@@ -104,6 +104,7 @@ class ServiceBench:
         deployments.deploy(self.ctx, deployments.read_workflow_files())
         documents.deploy_templates(self.ctx, documents.read_template_files())
         self.ids = demo.setup_people(self.ctx)
+        pep.record_acceptances(self.ctx, self.ids.values())  # signers accept the Положение о ПЭП first
         self.stock_password_hash = self._cheap_password_hashes()
         self._actors: dict[int, object] = {}
         head = accounts.load_actor(self.ctx, self.ids["head_cnppm"])
@@ -154,7 +155,7 @@ class ServiceBench:
         return len(state), n
 
     def do(self, name: str, data: dict) -> None:
-        demo._do(self.ctx, self.route_id, name, data)  # as the assignee, signing where the task signs
+        demo.complete_as_assignee(self.ctx, self.route_id, name, data)  # as the assignee, signing where the task signs
 
     def signature(self, actor, task_id: str) -> dict:
         """What the signer sends: the demo password and the hash of the document shown."""

@@ -39,6 +39,7 @@ korrektirovka:  correction {no, date, reason, replaced_no, replaced_title,
 vyvody:         period {start, end}, conclusions {outcome, outcome_title, text, prolong_reason,
                 prolong_until}, final_diagnostics {form, deficits}, final_events_done [...]
 prikaz_tutor:   order {number, date, place}, assignments [{teacher, school, tutor}]
+pep_rules:      (nothing: the regulation is served as it is, not rendered; see RULES_KINDS)
 """
 
 from __future__ import annotations
@@ -58,7 +59,15 @@ TEMPLATE_FILES: dict[str, str] = {
     "korrektirovka": "korrektirovka.docx",
     "vyvody": "vyvody.docx",
     "prikaz_tutor": "prikaz_tutor.docx",
+    "pep_rules": "polozhenie_pep.docx",  # not a route document: see RULES_KINDS
 }
+
+# Templates that are not documents of a route: the simple electronic signature regulation
+# (Положение о ПЭП), deployed, versioned by SHA-256 and replaced like the others, but served as it
+# is (never rendered with data: its contract is empty) and accepted by each signer.
+PEP_KIND = "pep_rules"
+RULES_KINDS: dict[str, str] = {PEP_KIND: "Положение о простой электронной подписи"}
+TEMPLATE_TITLES: dict[str, str] = {**KINDS, **RULES_KINDS}
 
 COMMON_VARIABLES: frozenset[str] = frozenset(
     {
@@ -81,6 +90,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "korrektirovka": COMMON_VARIABLES | {"correction"},
     "vyvody": COMMON_VARIABLES | {"period", "conclusions", "final_diagnostics", "final_events_done"},
     "prikaz_tutor": COMMON_VARIABLES | {"order", "assignments"},
+    PEP_KIND: frozenset(),
 }
 
 SIGNATURE_ACTIONS = ("подписал(а)", "согласовал(а)", "утвердил(а)", "ознакомлен(а)")
@@ -156,6 +166,8 @@ def sample_context(
 
     hostile=True appends HOSTILE_TAIL to every free-text value; signed=True adds three signatures
     and a content hash; `activities` and `corrections` set the list sizes of the card."""
+    if kind in RULES_KINDS:
+        return {}  # the regulation is served as it is: no data
     if kind not in KINDS:
         raise KeyError(f"unknown document kind: {kind!r}")
 

@@ -67,7 +67,7 @@ from lxml import etree
 from markupsafe import Markup, escape
 
 from service.documents import archive, safety
-from service.documents.contract import KINDS, VARIABLES, sample_context
+from service.documents.contract import VARIABLES, sample_context
 from service.documents.pdf import pdf_available, to_pdf
 from service.domain.errors import StepFailed, TemplateRejected
 
@@ -205,7 +205,7 @@ def check_template(kind: str, name: str, data: bytes) -> Template:
     into Python (private attributes, Jinja's globals, includes: see service.documents.safety;
     the message names the tag), uses top-level variables the service does not give, or fails
     to render the sample data of its kind."""
-    if kind not in KINDS:
+    if kind not in VARIABLES:
         raise TemplateRejected(f"Шаблон {name}: неизвестный вид документа «{kind}»")
     label = f"Шаблон {name}"
     # The archive's limits first, from its central directory: nothing below inflates a member

@@ -14,7 +14,7 @@ from docx.shared import Pt
 from service.db.models import Event
 from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound
-from service.services import audit, pdfs, views
+from service.services import audit, pdfs, pep, views
 from service.services.context import ServiceContext
 
 EVENT_TITLES = {
@@ -58,7 +58,27 @@ def history_csv(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str = "cs
     return "\ufeff" + out.getvalue()  # a BOM so that spreadsheet programs read UTF-8
 
 
-def _certificate_docx(data: dict[str, Any]) -> bytes:
+def _pep_section(document, acceptances: list[dict[str, Any]]) -> None:
+    """Which version of the ПЭП regulation each signer had accepted, and when (63-ФЗ, ст. 9)."""
+    document.add_heading("Положение о простой электронной подписи: принятие подписантами", level=2)
+    if not acceptances:
+        document.add_paragraph("Документы маршрута ещё никто не подписывал.")
+        return
+    table = document.add_table(rows=1, cols=3)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ["Подписант", "Редакция Положения (SHA-256)", "Принята (UTC)"],
+                          strict=True):
+        cell.text = text
+    for signer in acceptances:
+        rows = signer["acceptances"] or [{"sha256": "не принималось до подписи", "accepted_at": ""}]
+        for accepted in rows:
+            for cell, text in zip(table.add_row().cells, [signer["signer"], accepted["sha256"],
+                                                          accepted["accepted_at"][:19].replace("T", " ")],
+                                  strict=True):
+                cell.text = text
+
+
+def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | None = None) -> bytes:
     document = docx.Document()
     style = document.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(11)
@@ -97,6 +117,8 @@ def _certificate_docx(data: dict[str, Any]) -> bytes:
         for cell, text in zip(docs.add_row().cells, [d["title"], str(d["version"]), d["content_sha256"],
                                                      d["issued_sha256"] or "—"], strict=True):
             cell.text = text
+    if acceptances is not None:
+        _pep_section(document, acceptances)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -108,7 +130,9 @@ def certificate(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str, conv
     require_auditor(actor)
     if fmt not in ("docx", "pdf"):
         raise NotFound("Формат: docx или pdf")
-    data = _certificate_docx(history(ctx, actor, route_id))
+    with ctx.uow() as uow:
+        acceptances = pep.signers_acceptances(uow.session, route_id)
+    data = _certificate_docx(history(ctx, actor, route_id), acceptances)
     if fmt == "docx":
         return data, f"audit-route-{route_id}.docx", \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -43,7 +43,9 @@ def deploy(ctx: ServiceContext, files: dict[str, bytes], actor_id: int | None = 
 
 
 def current_spec(session) -> WorkflowSpec:
-    spec = session.scalar(sa.select(WorkflowSpec).order_by(WorkflowSpec.id.desc()).limit(1))
+    """The version new routes start on: the latest deployed, or the one an admin made current since."""
+    spec = session.scalar(sa.select(WorkflowSpec).order_by(
+        sa.func.coalesce(WorkflowSpec.activated_at, WorkflowSpec.deployed_at).desc(), WorkflowSpec.id.desc()).limit(1))
     if spec is None:
         raise NotFound("Схема процесса не развёрнута: выполните `flask --app service deploy`")
     return spec
