@@ -1,4 +1,4 @@
-"""Queues and lists for the pages: what waits for me, which routes I may see."""
+"""Queues and lists for the pages: what waits for me, which routes I may see, what I completed."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Document, OrgUnit, Route, Task, User
+from service.db.models import Document, Event, OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
-from service.domain.states import DocumentState, TaskState
+from service.domain.states import DocumentState, EventKind, TaskState
 from service.services.context import ServiceContext
 
 PER_PAGE = 20
 BULK_FORMS = {"review"}  # agreement and approval can be given for several routes at once
+SORTS = ("oldest", "newest", "due")  # waiting longest first (default), newest first, nearest due date first
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,12 @@ class QueueFilter:
     min_days: int | None = None
     date_from: date | None = None
     date_to: date | None = None
-    newest_first: bool = False
+    sort: str = "oldest"
+    overdue: bool = False
     page: int = 1
 
 
-def _mine(actor: Actor):
+def mine(actor: Actor):
     """Tasks assigned to the actor, and, for a deputy head, those waiting for their school's head."""
     deputy_schools = [u for r, u in actor.grants if r == "deputy_head" and u is not None]
     clause = Task.assignee_id == actor.user_id
@@ -39,54 +41,137 @@ def _mine(actor: Actor):
     return clause
 
 
+def queue_conditions(actor: Actor, f: QueueFilter, now: datetime) -> list:
+    """The WHERE of the actor's queue under the filter, without the stage and the overdue flag
+    (the page counts per stage and overdue over these)."""
+    base = [Task.state == TaskState.READY, mine(actor)]
+    if f.school_id:
+        base.append(Task.school_id == f.school_id)
+    if f.tutor_id:
+        base.append(Route.tutor_id == f.tutor_id)
+    if f.min_days:
+        base.append(Task.created_at <= now - timedelta(days=f.min_days))
+    if f.date_from:
+        base.append(Task.created_at >= datetime.combine(f.date_from, time.min, tzinfo=now.tzinfo))
+    if f.date_to:
+        base.append(Task.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=now.tzinfo))
+    return base
+
+
+def narrowed(base: list, f: QueueFilter, now: datetime) -> list:
+    """The base conditions plus the stage and the overdue-only flag."""
+    return (base + ([Task.stage == f.stage] if f.stage else [])
+            + ([Task.due_at.is_not(None), Task.due_at < now] if f.overdue else []))
+
+
+def queue_order(sort: str) -> tuple:
+    """ORDER BY of a queue: by waiting time (oldest or newest first) or by due date (none last)."""
+    if sort == "newest":
+        return (Task.created_at.desc(), Task.id)
+    if sort == "due":
+        return (sa.case((Task.due_at.is_(None), 1), else_=0), Task.due_at.asc(), Task.created_at.asc(), Task.id)
+    return (Task.created_at.asc(), Task.id)
+
+
+def overdue_days(due_at: datetime | None, now: datetime) -> int | None:
+    """Whole days past the due date, at least 1 once it has passed; None when not overdue."""
+    if due_at is None or due_at >= now:
+        return None
+    return max(1, (now - due_at).days)
+
+
+def _pending_karta(s, route_ids: set[int]) -> dict[int, str]:
+    """route id → SHA-256 of the Карта ИОМ awaiting signatures (what a bulk signature signs)."""
+    if not route_ids:
+        return {}
+    return dict(s.execute(sa.select(Document.route_id, Document.content_sha256).where(
+        Document.route_id.in_(route_ids), Document.kind == "karta",
+        Document.state == DocumentState.AWAITING_SIGNATURES)).all())
+
+
 def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
     now = ctx.clock()
     with ctx.uow() as uow:
         s = uow.session
-        base = [Task.state == TaskState.READY, _mine(actor)]
-        if f.school_id:
-            base.append(Task.school_id == f.school_id)
-        if f.tutor_id:
-            base.append(Route.tutor_id == f.tutor_id)
-        if f.min_days:
-            base.append(Task.created_at <= now - timedelta(days=f.min_days))
-        if f.date_from:
-            base.append(Task.created_at >= datetime.combine(f.date_from, time.min, tzinfo=now.tzinfo))
-        if f.date_to:
-            base.append(Task.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=now.tzinfo))
+        base = queue_conditions(actor, f, now)
         joined = sa.select(Task.stage, sa.func.count()).join(Route, Route.id == Task.route_id).where(*base)
         counts = dict(s.execute(joined.group_by(Task.stage)).all())
-        where = base + ([Task.stage == f.stage] if f.stage else [])
+        staged = base + ([Task.stage == f.stage] if f.stage else [])
+        overdue_total = s.scalar(sa.select(sa.func.count()).select_from(Task).join(Route, Route.id == Task.route_id)
+                                 .where(*staged, Task.due_at.is_not(None), Task.due_at < now))
+        where = narrowed(base, f, now)
         total = s.scalar(sa.select(sa.func.count()).select_from(Task).join(Route, Route.id == Task.route_id)
                          .where(*where))
-        order = Task.created_at.desc() if f.newest_first else Task.created_at.asc()
         rows = s.execute(sa.select(Task, Route).join(Route, Route.id == Task.route_id).where(*where)
-                         .order_by(order, Task.id).limit(PER_PAGE).offset((max(f.page, 1) - 1) * PER_PAGE)).all()
+                         .order_by(*queue_order(f.sort)).limit(PER_PAGE)
+                         .offset((max(f.page, 1) - 1) * PER_PAGE)).all()
         ids = {r.teacher_id for _, r in rows} | {r.tutor_id for _, r in rows} | {t.assignee_id for t, _ in rows}
         names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
         schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "school")
                                  .order_by(OrgUnit.name)).all())
+        # Only the tutors of routes in my own queue: the filter lists no one outside my reach.
         tutors = s.execute(sa.select(User.id, User.full_name).join(Route, Route.tutor_id == User.id)
+                           .join(Task, Task.route_id == Route.id)
+                           .where(Task.state == TaskState.READY, mine(actor))
                            .distinct().order_by(User.full_name)).all()
+        bulk = {t.route_id for t, _ in rows if t.form in BULK_FORMS and t.assignee_id == actor.user_id}
+        pending = _pending_karta(s, bulk)
         items = []
         for task, route in rows:
-            pending = None
-            if task.form in BULK_FORMS and task.assignee_id == actor.user_id:
-                pending = s.scalar(sa.select(Document.content_sha256).where(
-                    Document.route_id == route.id, Document.kind == "karta",
-                    Document.state == DocumentState.AWAITING_SIGNATURES))
+            late = overdue_days(task.due_at, now)
             items.append({
                 "task_id": task.id, "task_title": task.title, "form": task.form, "stage": task.stage,
                 "stage_title": STAGE_TITLES.get(task.stage, task.stage), "route_id": route.id,
                 "route_title": route.title, "teacher": names.get(route.teacher_id), "tutor": names.get(route.tutor_id),
                 "school": schools.get(route.school_id), "assignee": names.get(task.assignee_id),
-                "mine": task.assignee_id == actor.user_id, "created_at": task.created_at,
-                "waiting_days": (now - task.created_at).days,
-                "overdue": task.due_at is not None and task.due_at < now, "bulk_sha256": pending,
+                "mine": task.assignee_id == actor.user_id, "created_at": task.created_at, "due_at": task.due_at,
+                "waiting_days": (now - task.created_at).days, "overdue": late is not None, "overdue_days": late,
+                "bulk_sha256": pending.get(route.id) if route.id in bulk else None,
             })
-        return {"items": items, "total": total, "counts": counts, "page": max(f.page, 1),
+        return {"items": items, "total": total, "counts": counts, "overdue": overdue_total, "page": max(f.page, 1),
                 "pages": max(1, -(-total // PER_PAGE)), "schools": list(schools.items()), "tutors": tutors,
                 "stage_titles": STAGE_TITLES}
+
+
+def _decision_titles(ctx: ServiceContext, form: str) -> dict[str, str]:
+    """decision value → its Russian title, from the form's JSON Schema (x-enum-titles)."""
+    try:
+        prop = ctx.forms.schema(form).get("properties", {}).get("decision", {})
+    except LookupError:  # a form no longer shipped: show the task title only
+        return {}
+    return dict(zip(prop.get("enum", []), prop.get("x-enum-titles", []), strict=False))
+
+
+def completed_by_me(ctx: ServiceContext, actor: Actor, page: int = 1) -> dict[str, Any]:
+    """The tasks the actor completed, newest first, with the decision they took where the form has one."""
+    page = max(page, 1)
+    with ctx.uow() as uow:
+        s = uow.session
+        where = [Task.completed_by_id == actor.user_id, Task.state == TaskState.COMPLETED]
+        total = s.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
+        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id).join(Route, Route.id == Task.route_id)
+                         .where(*where).order_by(Task.completed_at.desc(), Task.id)
+                         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+        task_ids = [t.id for t, _, _ in rows]
+        events = s.execute(sa.select(Event.task_id, Event.data).where(
+            Event.task_id.in_(task_ids), Event.kind == EventKind.TASK_COMPLETED)).all() if task_ids else []
+        decisions = {tid: data.get("submission", {}).get("decision") for tid, data in events
+                     if isinstance(data, dict) and isinstance(data.get("submission"), dict)}
+        teachers = {tid for _, _, tid in rows}
+        names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(teachers))).all()) \
+            if teachers else {}
+        titles: dict[str, dict[str, str]] = {}
+        items = []
+        for task, route_title, teacher_id in rows:
+            if task.form not in titles:
+                titles[task.form] = _decision_titles(ctx, task.form)
+            decision = decisions.get(task.id)
+            items.append({"task_id": task.id, "task_title": task.title, "route_id": task.route_id,
+                          "route_title": route_title, "teacher": names.get(teacher_id),
+                          "stage_title": STAGE_TITLES.get(task.stage, task.stage), "completed_at": task.completed_at,
+                          "decision": titles[task.form].get(decision) if decision else None,
+                          "returned": decision == "return"})
+        return {"items": items, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE))}
 
 
 def _visible(actor: Actor):

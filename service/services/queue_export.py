@@ -1,0 +1,84 @@
+"""The approval queue as an .xlsx workbook: every row the filter matches (up to MAX_ROWS), for
+people who follow a queue in a spreadsheet."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from service.db.models import OrgUnit, Route, Task, User
+from service.domain.access import Actor
+from service.domain.route_rules import STAGE_TITLES
+from service.services.context import ServiceContext
+from service.services.queues import QueueFilter, narrowed, overdue_days, queue_conditions, queue_order
+
+MAX_ROWS = 10_000
+# (header, width in characters)
+COLUMNS = (("Маршрут", 40), ("Педагог", 32), ("ОО", 36), ("Тьютор", 32), ("Этап", 28), ("Задача", 40),
+           ("Ждёт с", 12), ("Срок", 12), ("Просрочено, дн.", 16))
+FORMULA_START = ("=", "+", "-", "@")
+DATE_FORMAT = "DD.MM.YYYY"
+
+
+def rows(ctx: ServiceContext, actor: Actor, f: QueueFilter, zone: ZoneInfo) -> list[tuple[Any, ...]]:
+    """The queue's rows under the filter (all pages, at most MAX_ROWS), in the page's order."""
+    now = ctx.clock()
+    with ctx.uow() as uow:
+        s = uow.session
+        where = narrowed(queue_conditions(actor, f, now), f, now)
+        found = s.execute(sa.select(Task.title, Task.stage, Task.created_at, Task.due_at, Route.title,
+                                    Route.teacher_id, Route.tutor_id, Route.school_id)
+                          .join(Route, Route.id == Task.route_id).where(*where)
+                          .order_by(*queue_order(f.sort)).limit(MAX_ROWS)).all()
+        people = {r.teacher_id for r in found} | {r.tutor_id for r in found}
+        names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(people))).all()) \
+            if people else {}
+        schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name)
+                                 .where(OrgUnit.id.in_({r.school_id for r in found}))).all()) if found else {}
+    return [(route_title, names.get(teacher_id, ""), schools.get(school_id, ""), names.get(tutor_id, ""),
+             STAGE_TITLES.get(stage, stage), title, _local_date(created_at, zone), _local_date(due_at, zone),
+             overdue_days(due_at, now))
+            for title, stage, created_at, due_at, route_title, teacher_id, tutor_id, school_id in found]
+
+
+def _local_date(value: datetime | None, zone: ZoneInfo) -> date | None:
+    return value.astimezone(zone).date() if value is not None else None
+
+
+def workbook(data: list[tuple[Any, ...]]) -> bytes:
+    """An .xlsx: a bold, frozen header row, sized columns, dates as dates; text that a
+    spreadsheet would take for a formula is stored as text (formula injection)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Очередь"
+    ws.append([h for h, _ in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for values in data:
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"  # openpyxl would have made "=…" a formula
+                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+            elif isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
+    for i, (_, width) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def export(ctx: ServiceContext, actor: Actor, f: QueueFilter, zone: ZoneInfo) -> bytes:
+    """The actor's queue under `f` as .xlsx bytes (dates in the region's zone)."""
+    return workbook(rows(ctx, actor, f, zone))
