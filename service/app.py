@@ -92,8 +92,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_or_create_secret_key(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.extensions["iom"] = build_service_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
-    if app.config.get("IOM_TIMEZONE"):
-        app.extensions["iom"].timezone = app.config["IOM_TIMEZONE"]
     if app.config.get("AUTH_CLOCK") is not None:
         app.extensions["iom"].auth_clock = app.config["AUTH_CLOCK"]
 

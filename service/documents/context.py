@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from service.domain.access import ROLE_TITLES
 
@@ -29,8 +30,38 @@ def ru_date(value: str | date | None) -> str:
     return f"{value[8:10]}.{value[5:7]}.{value[0:4]}" if ISO_DATE.match(value) else value
 
 
-def ru_datetime(value: datetime) -> str:
-    return value.strftime("%d.%m.%Y %H:%M UTC")
+# How a document prints times. A version records its format in its data snapshot when it is
+# created ("format", "timezone"), and is always rendered again with that format, so documents
+# issued before a change still re-render to their recorded SHA-256.
+#   1 (absent): "02.12.2026 11:05 UTC"
+#   2: the region's time with the zone named: "02.12.2026 14:05 МСК", "02.12.2026 16:05 МСК+2"
+FORMAT_UTC = 1
+FORMAT_LOCAL = 2
+CURRENT_FORMAT = FORMAT_LOCAL
+MOSCOW = timedelta(hours=3)
+
+
+def zone_label(value: datetime) -> str:
+    """The zone as Russian documents name it: МСК, МСК+2, МСК−1; UTC+05:30 when not whole hours."""
+    offset = value.utcoffset() or timedelta(0)
+    hours, rest = divmod(int((offset - MOSCOW).total_seconds()), 3600)
+    if rest:
+        sign = "+" if offset >= timedelta(0) else "−"
+        minutes = abs(int(offset.total_seconds())) // 60
+        return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return "МСК" if hours == 0 else f"МСК{'+' if hours > 0 else '−'}{abs(hours)}"
+
+
+def ru_datetime(value: datetime, fmt: int = FORMAT_UTC, timezone: str | None = None) -> str:
+    if fmt < FORMAT_LOCAL or not timezone:
+        return value.strftime("%d.%m.%Y %H:%M UTC")
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.strftime('%d.%m.%Y %H:%M')} {zone_label(local)}"
+
+
+def formatting(timezone: str) -> dict[str, Any]:
+    """What a new document version records about its formatting (see FORMAT_*)."""
+    return {"format": CURRENT_FORMAT, "timezone": timezone}
 
 
 def _dates(value: Any, key: str = "") -> Any:
@@ -98,6 +129,10 @@ def build_context(*, kind: str, title: str, version: int, on: date, route: dict[
             "replacement": {k: correction["replacement"].get(k, "") for k in
                             ("title", "level", "organizer", "start", "end", "presentation_form")},
         }
+    elif kind == "prikaz_tutor" and extra.get("order"):  # one order opening several routes: it lists them all
+        order = extra["order"]
+        context["order"] = {"number": order["number"], "date": order["date"], "place": ""}
+        context["assignments"] = [{k: a[k] for k in ("teacher", "school", "tutor")} for a in order["assignments"]]
     elif kind == "prikaz_tutor":
         context["order"] = {"number": f"{route['id']}-ИОМ", "date": on.isoformat(), "place": ""}
         context["assignments"] = [{"teacher": people["teacher"]["full_name"], "school": people["school"]["name"],
@@ -108,8 +143,12 @@ def build_context(*, kind: str, title: str, version: int, on: date, route: dict[
     return _dates(context)
 
 
-def signature_rows(signatures) -> list[dict[str, str]]:
-    """The signature sheet: role, name (as at signing), what was done, when, and the hash that was signed."""
+def signature_rows(signatures, data: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """The signature sheet: role, name (as at signing), what was done, when, and the hash that was
+    signed; times in the format the document version recorded in its `data` (absent: UTC)."""
+    data = data or {}
+    fmt, timezone = data.get("format", FORMAT_UTC), data.get("timezone")
     return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": s.signer_name,
-             "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at), "sha256": s.sha256}
+             "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at, fmt, timezone),
+             "sha256": s.sha256}
             for s in signatures]

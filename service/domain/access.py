@@ -48,7 +48,8 @@ def completion_mode(actor: Actor, assignee_id: int, assignee_name: str) -> str:
         return "self"
     if actor.is_admin:
         return "on_behalf"
-    raise NotAllowed(f"Задача назначена другому участнику ({assignee_name}); выполнить её может только он")
+    raise NotAllowed(f"Задача назначена другому участнику (исполнитель: {assignee_name}). "
+                     "Выполнить её может только исполнитель задачи")
 
 
 def may_view_route(actor: Actor, route: RouteFacts) -> bool:

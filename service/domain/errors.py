@@ -124,3 +124,21 @@ class PdfUnavailable(ServiceError):
     """PDF needs LibreOffice, which is not installed on this server."""
 
     status = 501
+
+
+class ResetLinkUnusable(ServiceError):
+    """A password-reset link that was already used, has expired, or never existed."""
+
+    status = 410
+
+
+class SignatureRulesNotAccepted(SignatureRefused):
+    """The signer has not accepted the current version of the simple electronic signature
+    regulation (Положение о ПЭП): without that agreement a ПЭП is not a signature (63-ФЗ, ст. 9).
+    `link` is the page where it is read and accepted."""
+
+    status = 403
+
+    def __init__(self, message: str, link: str):
+        super().__init__(message)
+        self.link = link

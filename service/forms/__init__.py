@@ -4,7 +4,15 @@ Their "$ref"s are resolved in one place (:mod:`.refs`), their JSON pointers writ
 place (:mod:`.pointers`)."""
 
 from service.forms.catalog import SCHEMA_DIALECT, FieldError, FormCatalog, UnknownForm
-from service.forms.html import Field, build_fields, html_id, parse_form, to_form_data, unplaced_errors
+from service.forms.html import (
+    Field,
+    build_fields,
+    html_id,
+    offer_choices,
+    parse_form,
+    to_form_data,
+    unplaced_errors,
+)
 
 __all__ = [
     "SCHEMA_DIALECT",
@@ -14,6 +22,7 @@ __all__ = [
     "UnknownForm",
     "build_fields",
     "html_id",
+    "offer_choices",
     "parse_form",
     "to_form_data",
     "unplaced_errors",

@@ -34,6 +34,7 @@ __all__ = [
     "Field",
     "build_fields",
     "html_id",
+    "offer_choices",
     "parse_form",
     "to_form_data",
     "unplaced_errors",
@@ -48,6 +49,8 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INDEX = re.compile(r"[0-9]{1,9}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RU_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")  # ДД.ММ.ГГГГ, as a date is typed in Russia
+_ROW_INDEX = re.compile(r"/(?:[0-9]+|__i__)(?=/|$)")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -65,6 +68,7 @@ class Field:
     rows: list[list[Field]] = field(default_factory=list)  # table: the fields of every row
     help: str | None = None  # schema "description"
     max_length: int | None = None
+    condition: str | None = None  # required only then: "обязательно, если «Решение» — «Вернуть на доработку»"
 
     @property
     def id(self) -> str:
@@ -174,10 +178,74 @@ def _object_fields(
     refs: SchemaRefs, schema: dict, value: Mapping[str, Any], pointer: str, prefix: str, row: int | None
 ) -> list[Field]:
     result = []
+    conditions = _conditions(refs, schema)
     for prop, sub, required in _properties(refs, schema):
         name = f"{pointer}/{pointers.escape(prop)}"
-        result.extend(_prop_fields(refs, prop, sub, required, value.get(prop), name, prefix, row))
+        fields = _prop_fields(refs, prop, sub, required, value.get(prop), name, prefix, row)
+        if prop in conditions and not required:
+            for f in fields:
+                f.condition = conditions[prop]
+        result.extend(fields)
     return result
+
+
+def _conditions(refs: SchemaRefs, schema: dict) -> dict[str, str]:
+    """Properties required only under a condition (if/then, also inside allOf; dependentRequired),
+    each with the condition in words."""
+    props = {prop: sub for prop, sub, _ in _properties(refs, schema)}
+    out: dict[str, str] = {}
+    for part in [schema, *[p for p in schema.get("allOf") or [] if isinstance(p, dict)]]:
+        cond, then = part.get("if"), part.get("then")
+        when = _when(cond, props) if isinstance(cond, dict) and isinstance(then, dict) else None
+        if when:
+            for prop in then.get("required") or []:
+                out.setdefault(prop, f"обязательно, если {when}")
+    dependent = schema.get("dependentRequired")
+    for key, needed in (dependent.items() if isinstance(dependent, dict) else []):
+        label = props.get(key, {}).get("title") or key
+        for prop in needed if isinstance(needed, list) else []:
+            out.setdefault(prop, f"обязательно, если заполнено «{label}»")
+    return out
+
+
+def _when(cond: dict, props: dict[str, dict]) -> str | None:
+    """An "if" that compares properties with constants, in words; None for anything else."""
+    parts = []
+    for prop, test in (cond.get("properties") or {}).items():
+        if not isinstance(test, dict) or "const" not in test:
+            return None
+        sub, value = props.get(prop, {}), test["const"]
+        label = sub.get("title") or prop
+        if value is True or value is False:
+            parts.append(f"{'' if value else 'не '}отмечено «{label}»")
+            continue
+        enum, titles = sub.get("enum"), sub.get("x-enum-titles")
+        shown = titles[enum.index(value)] if isinstance(enum, list) and isinstance(titles, list) \
+            and value in enum and len(titles) == len(enum) else _text(value)
+        parts.append(f"«{label}» — «{shown}»")
+    return " и ".join(parts) or None
+
+
+def offer_choices(fields: list[Field], choices: Mapping[str, list[tuple[str, str]]]) -> list[Field]:
+    """Make number or text fields a choice from a list known only at run time (the card's
+    activities, say). ``choices`` is keyed by the field's pointer with "*" for a row index
+    ("/activity_no", "/reports/*/activity_no"); a value not in the list is kept, selected."""
+    if not choices:
+        return fields
+
+    def offer(f: Field) -> None:
+        options = choices.get(_ROW_INDEX.sub("/*", f.name))
+        if options is not None and f.kind in ("integer", "number", "text"):
+            f.kind, f.options = "select", list(options)
+            text = f.value if isinstance(f.value, str) else _text(f.value)
+            if text not in {v for v, _ in f.options}:
+                f.options[:0] = [("", CHOOSE)] + ([(text, text)] if text else [])
+        for child in [*f.children, *f.columns, *(c for row in f.rows for c in row)]:
+            offer(child)
+
+    for top in fields:
+        offer(top)
+    return fields
 
 
 def _prop_fields(
@@ -395,6 +463,8 @@ def _coerce(schema: dict, text: str) -> Any:
         return next((c for c in choices if _text(c) == text and c is not None), text)
     kind = _type(schema)
     stripped = text.strip()
+    if schema.get("format") == "date" and (typed := _RU_DATE.fullmatch(stripped)):
+        return f"{typed[3]}-{typed[2]}-{typed[1]}"  # ДД.ММ.ГГГГ typed where no date picker is shown
     if kind == "integer" and _INTEGER.fullmatch(stripped):
         try:
             return int(stripped)

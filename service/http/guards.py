@@ -39,7 +39,8 @@ MAX_JSON_DEPTH = 64
 MAX_PROBLEMS = 20
 # Numeric query arguments the pages read, with their upper bounds (min_days: 100 years; a date
 # further back than year 1 would overflow).
-BOUNDED_ARGS = {"school": MAX_ID, "tutor": MAX_ID, "page": MAX_ID, "as_of": MAX_ID, "min_days": 36_500}
+BOUNDED_ARGS = {"school": MAX_ID, "tutor": MAX_ID, "page": MAX_ID, "unit": MAX_ID, "centre": MAX_ID,
+                "as_of": MAX_ID, "min_days": 36_500}
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # not \t \n \r
 UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # what no text column can keep

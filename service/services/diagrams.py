@@ -3,25 +3,40 @@ it stood after an event of its history (for auditors)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import sqlalchemy as sa
 
 from service.db.models import Event, Route, Task, WorkflowSpec
-from service.domain.access import Actor, require_auditor, require_view_route
+from service.domain.access import ROLE_TITLES, Actor, require_auditor, require_view_route
 from service.domain.errors import NotFound
 from service.domain.states import EventKind, TaskState
 from service.services.context import ServiceContext
 from service.services.routes import facts
 
+_LANE_NAME = re.compile(r'(<(?:bpmn:)?lane\b[^>]*?\bname=)"([^"]*)"')
+
+
+def russian_lanes(xml: str) -> str:
+    """Lanes are named by role in the BPMN (`teacher`, `cnppm_head`): shown with the role's Russian
+    title. Only what is drawn changes; the stored workflow version (and its hash) does not."""
+    def title(m: re.Match) -> str:
+        role = m.group(2)
+        if role not in ROLE_TITLES:
+            return m.group(0)
+        return m.group(1) + quoteattr(ROLE_TITLES[role][:1].upper() + ROLE_TITLES[role][1:])
+    return _LANE_NAME.sub(title, xml)
+
 
 def _route_and_xml(session, route_id: int) -> tuple[Route, str]:
-    """The route and the BPMN text of the version it runs on."""
+    """The route and the BPMN text of the version it runs on (lanes titled in Russian)."""
     route = session.get(Route, route_id)
     if route is None:
         raise NotFound("Маршрут не найден")
     files = session.get(WorkflowSpec, route.spec_id).files
-    return route, next(iter(files.values()))
+    return route, russian_lanes(next(iter(files.values())))
 
 
 def route_diagram(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:

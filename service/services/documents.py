@@ -7,13 +7,14 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
 from service.config import templates_dir
 from service.db.models import DocTemplate, Document, OrgUnit, Route, Signature, TeacherProfile, User
-from service.documents.context import build_context, signature_rows
+from service.documents.context import build_context, formatting, signature_rows
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.documents.render import Template, load_template, render
 from service.domain.access import Actor, require_admin
@@ -30,7 +31,7 @@ from service.domain.errors import (
 )
 from service.domain.route_rules import is_return
 from service.domain.states import DocumentState, EventKind
-from service.services import throttle
+from service.services import pep, throttle
 from service.services.assignment import head_of
 from service.services.context import Client, ServiceContext
 from service.services.events import append_event
@@ -133,9 +134,12 @@ def _new_version(ctx, session, route: Route, kind: str, extra: dict, now: dateti
     template_row = _current_template(session, kind)
     version = (session.scalar(sa.select(sa.func.max(Document.version)).where(
         Document.route_id == route.id, Document.kind == kind)) or 0) + 1
-    data = build_context(kind=kind, title=KINDS[kind], version=version, on=now.date(),
-                         route={"id": route.id, "title": route.title}, people=_people(session, route),
-                         card=route.card, extra=extra)
+    # The document's date is the region's date; the version records its formatting (format 2+:
+    # the region's time on the signature sheet), so it renders the same way for ever after.
+    on = now.astimezone(ZoneInfo(ctx.timezone)).date()
+    data = {**build_context(kind=kind, title=KINDS[kind], version=version, on=on,
+                            route={"id": route.id, "title": route.title}, people=_people(session, route),
+                            card=route.card, extra=extra), **formatting(ctx.timezone)}
     content = render(_template(ctx, session, template_row), {**data, "signatures": [], "content_sha256": ""})
     doc = Document(route_id=route.id, kind=kind, version=version, template_id=template_row.id,
                    state=DocumentState.AWAITING_SIGNATURES, data=data, content=content, content_sha256=sha256(content),
@@ -154,7 +158,7 @@ def render_issued(ctx: ServiceContext, session, doc: Document) -> bytes:
     """The issued copy: the signed content plus its signature sheet (re-renderable from the rows)."""
     signatures = signatures_of(session, doc)
     template = _template(ctx, session, session.get(DocTemplate, doc.template_id))
-    return render(template, {**doc.data, "signatures": signature_rows(signatures),
+    return render(template, {**doc.data, "signatures": signature_rows(signatures, doc.data),
                              "content_sha256": doc.content_sha256 if signatures else ""})
 
 
@@ -192,6 +196,7 @@ def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode:
     """Before the step: the signer is who they say (password) and signs what they were shown."""
     if mode != "self":
         raise NotAllowed("Подписать документ за другого участника нельзя")
+    pep.require_accepted(session, actor.user_id)  # the ПЭП regulation in force, accepted before signing
     doc = pending_document(session, task.route_id, signs)
     if doc is None:
         # Another request (a return, a withdrawn correction) superseded the version between our

@@ -113,34 +113,48 @@ def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[
         } for e in events]
 
 
-def my_tasks(ctx: ServiceContext, actor: Actor) -> list[dict[str, Any]]:
-    """The actor's waiting tasks, oldest first, with the route they belong to."""
+def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
+             documents: bool = False) -> list[dict[str, Any]]:
+    """The actor's waiting tasks with the route they belong to: oldest first, or (`sort="due"`) by
+    due date, those without one last. `documents`: each row also says what it signs ("document":
+    "Подпись: Карта ИОМ, версия 2", or None) and by how many days it is overdue ("overdue_days")."""
+    from service.services.queues import overdue_days, queue_order
+    from service.services.signing_labels import signing_labels
+
     with ctx.uow() as uow:
         s = uow.session
-        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id, Route.stage)
+        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id, Route.stage, Route.spec_id)
                          .join(Route, Route.id == Task.route_id)
                          .where(Task.assignee_id == actor.user_id, Task.state == "ready")
-                         .order_by(Task.created_at, Task.id)).all()
+                         .order_by(*queue_order("due" if sort == "due" else "oldest"))).all()
         names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
+        labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
         now = ctx.clock()
         out = []
-        for task, title, teacher_id, stage in rows:
+        for task, title, teacher_id, stage, _ in rows:
             item = _task_row(task, names, now)
             item["route"] = _route_ref(task.route_id, title, stage, teacher_id, names)
+            if documents:
+                item["document"] = labels.get(task.id)
+                item["overdue_days"] = overdue_days(task.due_at, now)
             out.append(item)
         return out
 
 
 def _remarks(s, task: Task) -> list[dict[str, Any]]:
-    """Returns with remarks made since this task was last done: what the person must fix."""
-    last_done = s.scalar(sa.select(sa.func.max(Event.seq)).where(
-        Event.route_id == task.route_id, Event.task_name == task.name, Event.kind == "task_completed"))
+    """The remarks this task must address: the return (a review or signature sent back) whose
+    completion opened this very task. Later tasks of the route, and a task opened otherwise,
+    show none: the remarks were addressed when the returned work was done again."""
     events = s.scalars(sa.select(Event).where(Event.route_id == task.route_id, Event.kind == "task_completed",
-                                              Event.seq > (last_done or 0)).order_by(Event.seq)).all()
-    names = _names(s, [e.actor_id for e in events])
-    return [{"by": names.get(e.actor_id), "role": e.data.get("role"), "task": e.data.get("title"), "at": _iso(e.at),
-             "comment": e.data["submission"].get("comment", "")}
-            for e in events if isinstance(e.data.get("submission"), dict) and is_return(e.data["submission"])]
+                                              Event.seq > 0).order_by(Event.seq)).all()
+    opener = next((e for e in reversed(events) if isinstance(e.data.get("opened"), list)
+                   and any(isinstance(o, dict) and o.get("id") == task.id for o in e.data["opened"])), None)
+    if opener is None or not isinstance(opener.data.get("submission"), dict) \
+            or not is_return(opener.data["submission"]):
+        return []
+    names = _names(s, [opener.actor_id])
+    return [{"by": names.get(opener.actor_id), "role": opener.data.get("role"), "task": opener.data.get("title"),
+             "at": _iso(opener.at), "comment": opener.data["submission"].get("comment", "")}]
 
 
 def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]:
@@ -204,7 +218,12 @@ def _prefill(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any]
     """Draft: the plan sections of the card. Others: the task's own earlier submission when the
     BPMN keeps it for revision (a refused correction), else nothing."""
     if task.form == "draft":
+        from service.services.profiles import card_info  # the teacher's sheet as it is now
+
         plan = {k: route.card[k] for k in PLAN_SECTIONS if k in route.card}
+        info = card_info(s, route.teacher_id)
+        if info is not None:
+            plan["info"] = info
         return ctx.forms.fit("draft", plan) if plan else None
     state = s.get(RouteState, route.id)
     spec_hash = ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id))

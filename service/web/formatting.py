@@ -26,14 +26,16 @@ def _zone() -> ZoneInfo:
     return current_app.config["IOM_ZONE"]
 
 
-def local(value: datetime) -> datetime:
-    """A UTC datetime in the region's zone."""
+def local(value: datetime | str) -> datetime:
+    """A UTC datetime (or its ISO text, as read models carry it) in the region's zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(_zone())
 
 
-def local_dt(value: datetime | None) -> str:
+def local_dt(value: datetime | str | None) -> str:
     """«02.12.2026 14:05» in the region's time."""
     return local(value).strftime("%d.%m.%Y %H:%M") if value else ""
 
@@ -42,7 +44,7 @@ def local_date(value: datetime | date | str | None) -> str:
     """«02.12.2026»: a date as it is; a datetime as the region's date; an ISO date string converted."""
     if not value:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10 and value[10:11] == "T"):
         return local(value).strftime("%d.%m.%Y")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
@@ -64,7 +66,8 @@ def init_app(app: Flask) -> None:
     import os
 
     app.config.setdefault("IOM_TIMEZONE", os.environ.get("IOM_TIMEZONE", "").strip() or DEFAULT_TIMEZONE)
-    app.config["IOM_ZONE"] = region_zone(app.config["IOM_TIMEZONE"])
+    app.config["IOM_ZONE"] = region_zone(app.config["IOM_TIMEZONE"])  # a wrong name stops the start, saying so
+    app.extensions["iom"].timezone = app.config["IOM_TIMEZONE"]  # documents of format 2+ print this zone
     app.add_template_filter(local_dt, "local_dt")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(ru_number, "ru_number")

@@ -8,15 +8,25 @@ from service.documents.context import ACTIONS
 from service.domain.access import ROLE_TITLES
 from service.services import diagrams, views
 from service.web.blueprint import bp, ctx, login_required, me
+from service.web.event_text import event_actor, event_title, returned_with
 
-EVENT_TITLES = {
-    "route_created": "Маршрут создан", "task_completed": "Выполнен шаг", "document_prepared": "Подготовлен документ",
-    "document_issued": "Выпущен документ", "document_signed": "Документ подписан",
-    "signature_rejected": "Подпись отклонена (неверный пароль)", "route_completed": "Маршрут завершён",
-    "route_prolonged": "Маршрут продлён", "route_prolonged_as": "Создан маршрут продления",
-    "admin_card_edited": "Карта исправлена администратором",
-    "admin_reassigned": "Задача переназначена администратором", "admin_cancelled": "Маршрут отменён администратором",
-}
+DOCUMENT_STATES = {"awaiting_signatures": "на подписи", "issued": "выпущен", "superseded": "заменён новой версией"}
+
+
+def _mark_current(documents: list[dict]) -> list[dict]:
+    """The newest version of each document is the current one; older ones are kept for the record."""
+    newest: dict[str, int] = {}
+    for d in documents:
+        newest[d["kind"]] = max(newest.get(d["kind"], 0), d["version"])
+    for d in documents:
+        d["current"] = d["version"] == newest[d["kind"]]
+    return documents
+
+
+def _timeline(events: list[dict]) -> list[dict]:
+    for e in events:
+        e["title"], e["remark"], e["who"] = event_title(e), returned_with(e), event_actor(e)
+    return events
 
 
 @bp.get("/routes/<int:route_id>")
@@ -24,9 +34,10 @@ EVENT_TITLES = {
 def route(route_id: int):
     """Everything about one route, for anyone who may see it."""
     view = views.route_view(ctx(), me(), route_id)
-    return render_template("web/route.html", route=view, events=views.route_events(ctx(), me(), route_id),
-                           documents=views.route_documents(ctx(), me(), route_id), event_titles=EVENT_TITLES,
-                           role_titles=ROLE_TITLES, action_titles=ACTIONS, active="routes")
+    return render_template("web/route.html", route=view, events=_timeline(views.route_events(ctx(), me(), route_id)),
+                           documents=_mark_current(views.route_documents(ctx(), me(), route_id)),
+                           document_states=DOCUMENT_STATES, role_titles=ROLE_TITLES, action_titles=ACTIONS,
+                           active="routes")
 
 
 @bp.get("/routes/<int:route_id>/diagram.json")

@@ -1,0 +1,63 @@
+"""One line per history event, the same on the route page's timeline and the auditor's page:
+what happened, on which task or document (and version), and who did it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.documents.contract import KINDS
+
+EVENT_TITLES = {
+    "route_created": "Маршрут создан", "task_completed": "Выполнен шаг", "document_prepared": "Подготовлен документ",
+    "document_issued": "Выпущен документ", "document_signed": "Документ подписан",
+    "signature_rejected": "Подпись отклонена (неверный пароль)", "route_completed": "Маршрут завершён",
+    "route_prolonged": "Маршрут продлён", "route_prolonged_as": "Создан маршрут продления",
+    "admin_card_edited": "Карта исправлена администратором",
+    "admin_reassigned": "Задача переназначена администратором", "admin_cancelled": "Маршрут отменён администратором",
+}
+
+
+def event_title(e: dict[str, Any]) -> str:
+    """What happened and to what: «Документ подписан: Карта ИОМ, версия 2», «Выполнен шаг: …»."""
+    data = e.get("data") or {}
+    text = EVENT_TITLES.get(e["kind"], e["kind"])
+    if data.get("title"):
+        text += f": {data['title']}"
+    elif e["kind"].startswith("document_") or e["kind"] == "signature_rejected":
+        kind = KINDS.get(data.get("kind", ""), "")
+        if kind:
+            text += f": {kind}" + (f", версия {data['version']}" if data.get("version") else "")
+        elif data.get("document_id"):
+            text += f": документ № {data['document_id']}"
+    elif e["kind"] == "admin_reassigned" and e.get("task_name"):
+        text += f": {e['task_name']}"
+    return text
+
+
+def returned_with(e: dict[str, Any]) -> str | None:
+    """The remark of a return (a review or signature sent back), else None."""
+    submission = (e.get("data") or {}).get("submission")
+    if isinstance(submission, dict) and submission.get("decision") == "return":
+        return str(submission.get("comment", ""))
+    return None
+
+
+def event_line(e: dict[str, Any]) -> str:
+    """The title with the return's remark and an intervention's reason."""
+    text = event_title(e)
+    remark = returned_with(e)
+    if remark is not None:
+        text += f" — возвращено: {remark}"
+    reason = (e.get("data") or {}).get("reason")
+    if e["kind"].startswith("admin_") and reason:
+        text += f" — причина: {reason}"
+    return text
+
+
+def event_actor(e: dict[str, Any]) -> str:
+    """Who did it; for an admin acting for the assignee, whose task it was — phrased so that any
+    name in any gender reads right: «Админов А. А. (от имени исполнителя: Иванова И. И.)»."""
+    who = e["actor"]["name"] if e.get("actor") else "система"
+    if e.get("on_behalf_of"):
+        who += f" (от имени исполнителя: {e['on_behalf_of']['name']})"
+    return who

@@ -1,0 +1,98 @@
+"""Document formatting is versioned: a version records its format when it is created and is
+rendered with it for ever after. Documents issued before the region's local time came in (format
+1, times in UTC, no "format" in their data) still re-render to their recorded SHA-256; new ones
+print the region's time with the zone named. Runs on SQLite and PostgreSQL (`database_url`)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+
+from service.db.models import Document
+from service.domain.access import OPERATOR
+from service.samples import VALID
+from service.services import audit_replay, demo
+from service.services import documents as documents_service
+from tests.support.app import FakeClock, ready_app
+from tests.support.audit_routes import drive, new_route
+
+
+@pytest.fixture
+def app(database_url):
+    yield from ready_app(database_url, CLOCK=FakeClock())
+
+
+def _text(docx: bytes) -> str:
+    with zipfile.ZipFile(BytesIO(docx)) as z:
+        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+
+
+def _issued(app, rid: int) -> dict[int, tuple[dict, bytes, str]]:
+    with app.extensions["iom"].sessions() as s:
+        return {d.id: (d.data, d.issued, d.issued_sha256) for d in s.scalars(
+            sa.select(Document).where(Document.route_id == rid, Document.issued.is_not(None)))}
+
+
+def _correction_round(app, rid: int) -> None:
+    ctx = app.extensions["iom"]
+    second = {**VALID["correction"], "activity_no": 1}  # activity 2 was replaced by the first one
+    for name, data in [("implementation", {"next": "correction"}), ("correction", second),
+                       ("correction_signatures_teacher", VALID["sign"]),
+                       ("correction_signatures_tutor", VALID["sign"]),
+                       ("correction_signatures_methodist", VALID["sign"])]:
+        demo.complete_as_assignee(ctx, rid, name, data)
+
+
+def test_documents_issued_before_local_time_replay_unchanged_and_new_ones_show_the_regions_time(app, monkeypatch):
+    # Before the change: documents were created by the same code path with the old formatting,
+    # which recorded nothing about it (so their data has no "format"), signature times in UTC.
+    with monkeypatch.context() as old:
+        old.setattr(documents_service, "formatting", lambda timezone: {})
+        rid = new_route(app)
+        drive(app, rid)
+    before = _issued(app, rid)
+    assert before and all("format" not in data for data, _, _ in before.values())
+    old_sheet = _text(next(issued for data, issued, _ in before.values() if data["document"]["kind"] == "karta"))
+    assert re.search(r"\d\d\.\d\d\.\d{4} 09:\d\d UTC", old_sheet) and "МСК" not in old_sheet
+
+    # After the change: the old documents re-render to the recorded bytes, the replay is ok …
+    assert audit_replay.rerender_documents(app.extensions["iom"], rid) == []
+    assert audit_replay.replay(app.extensions["iom"], OPERATOR, rid, documents=True)["ok"] is True
+    with app.extensions["iom"].uow() as uow:
+        for doc_id, (_, issued, issued_sha) in before.items():
+            doc = uow.session.get(Document, doc_id)
+            again = documents_service.render_issued(app.extensions["iom"], uow.session, doc)
+            assert again == issued and hashlib.sha256(again).hexdigest() == issued_sha
+
+    # … and the new correction's documents record format 2 and print Moscow time (UTC+3).
+    _correction_round(app, rid)
+    new = {k: v for k, v in _issued(app, rid).items() if k not in before}
+    assert {data["document"]["kind"] for data, _, _ in new.values()} >= {"korrektirovka"}
+    for data, issued, _ in new.values():
+        assert data["format"] == 2 and data["timezone"] == "Europe/Moscow"
+        sheet = _text(issued)
+        assert " UTC" not in sheet
+        if data["document"]["kind"] == "korrektirovka":  # signed by three: its sheet has their times
+            assert re.search(r"\d\d\.\d\d\.\d{4} 12:\d\d МСК", sheet)
+    assert audit_replay.replay(app.extensions["iom"], OPERATOR, rid, documents=True)["ok"] is True
+    assert _issued(app, rid).keys() >= before.keys()
+    assert all(_issued(app, rid)[k][2] == before[k][2] for k in before)
+
+
+@pytest.mark.parametrize(("zone", "label"), [("Europe/Moscow", "12:00 МСК"),
+                                             ("Asia/Yekaterinburg", "14:00 МСК+2"),
+                                             ("Europe/Kaliningrad", "11:00 МСК−1"),
+                                             ("Asia/Kolkata", "14:30 UTC+05:30")])
+def test_the_zone_is_named_as_russian_documents_name_it(zone, label):
+    from datetime import UTC, datetime
+
+    from service.documents.context import ru_datetime
+
+    at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    assert ru_datetime(at) == "02.12.2026 09:00 UTC"  # format 1, as before
+    assert ru_datetime(at, 2, zone) == f"02.12.2026 {label}"
