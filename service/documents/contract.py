@@ -3,7 +3,9 @@
 The service builds one context per document; a template may use only the top-level variables
 listed in VARIABLES[kind] (checked when a template is loaded, see service.documents.render).
 Every value a template prints is a ready string: dates are "дд.мм.гггг" (or "" when absent),
-the date and time of a signature "дд.мм.гггг чч:мм UTC". Absent sections are given with all their
+the date and time of a signature "дд.мм.гггг чч:мм МСК" in the region's time with its zone named
+(versions created before issue 11 recorded no format and keep "дд.мм.гггг чч:мм UTC"; see
+service/documents/context.py FORMAT_*). Absent sections are given with all their
 keys present (empty strings, empty lists), so a template never meets an undefined value and
 needs no logic beyond `if` and `for`.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 import docx
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from docx.shared import Pt
 
 from service.db.models import Event
+from service.documents.context import FORMAT_LOCAL, ru_datetime
 from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound
 from service.services import audit, pdfs, pep, views
@@ -58,7 +60,12 @@ def history_csv(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str = "cs
     return "\ufeff" + out.getvalue()  # a BOM so that spreadsheet programs read UTF-8
 
 
-def _pep_section(document, acceptances: list[dict[str, Any]]) -> None:
+def _when(iso: str, timezone: str) -> str:
+    """An ISO UTC time as the region's time with its zone named: «02.12.2026 14:05 МСК»."""
+    return ru_datetime(datetime.fromisoformat(iso), FORMAT_LOCAL, timezone) if iso else ""
+
+
+def _pep_section(document, acceptances: list[dict[str, Any]], timezone: str) -> None:
     """Which version of the ПЭП regulation each signer had accepted, and when (63-ФЗ, ст. 9)."""
     document.add_heading("Положение о простой электронной подписи: принятие подписантами", level=2)
     if not acceptances:
@@ -66,19 +73,19 @@ def _pep_section(document, acceptances: list[dict[str, Any]]) -> None:
         return
     table = document.add_table(rows=1, cols=3)
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, ["Подписант", "Редакция Положения (SHA-256)", "Принята (UTC)"],
+    for cell, text in zip(table.rows[0].cells, ["Подписант", "Редакция Положения (SHA-256)", "Принята"],
                           strict=True):
         cell.text = text
     for signer in acceptances:
         rows = signer["acceptances"] or [{"sha256": "не принималось до подписи", "accepted_at": ""}]
         for accepted in rows:
             for cell, text in zip(table.add_row().cells, [signer["signer"], accepted["sha256"],
-                                                          accepted["accepted_at"][:19].replace("T", " ")],
+                                                          _when(accepted["accepted_at"], timezone)],
                                   strict=True):
                 cell.text = text
 
 
-def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | None = None) -> bytes:
+def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | None, timezone: str) -> bytes:
     document = docx.Document()
     style = document.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(11)
@@ -96,15 +103,15 @@ def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | 
     document.add_heading("Кто что сделал и когда", level=2)
     table = document.add_table(rows=1, cols=5)
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, ["№", "Время (UTC)", "Кто", "Что", "Хеш события"], strict=True):
+    for cell, text in zip(table.rows[0].cells, ["№", "Время", "Кто", "Что", "Хеш события"], strict=True):
         cell.text = text
     for e in data["events"]:
         title = e["data"].get("title")
         what = EVENT_TITLES.get(e["kind"], e["kind"]) + (f": {title}" if title else "")
         who = (e["actor"] or {}).get("name") or "система"
         if e["on_behalf_of"]:
-            who += f" за {e['on_behalf_of']['name']}"
-        for cell, text in zip(table.add_row().cells, [str(e["seq"]), e["at"][:19].replace("T", " "), who, what,
+            who += f" (от имени исполнителя: {e['on_behalf_of']['name']})"
+        for cell, text in zip(table.add_row().cells, [str(e["seq"]), _when(e["at"], timezone), who, what,
                                                       e["hash"][:16] + "…"], strict=True):
             cell.text = text
     document.add_heading("Документы", level=2)
@@ -118,7 +125,7 @@ def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | 
                                                      d["issued_sha256"] or "—"], strict=True):
             cell.text = text
     if acceptances is not None:
-        _pep_section(document, acceptances)
+        _pep_section(document, acceptances, timezone)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -132,7 +139,7 @@ def certificate(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str, conv
         raise NotFound("Формат: docx или pdf")
     with ctx.uow() as uow:
         acceptances = pep.signers_acceptances(uow.session, route_id)
-    data = _certificate_docx(history(ctx, actor, route_id), acceptances)
+    data = _certificate_docx(history(ctx, actor, route_id), acceptances, ctx.timezone)
     if fmt == "docx":
         return data, f"audit-route-{route_id}.docx", \
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -106,7 +106,7 @@ def test_the_audit_certificate_names_the_regulation_each_signer_accepted(app, pe
     document = docx.Document(io.BytesIO(r.data))
     assert "Положение о простой электронной подписи: принятие подписантами" in [p.text for p in document.paragraphs]
     rows = [[c.text for c in row.cells] for row in document.tables[-1].rows]
-    assert rows[0] == ["Подписант", "Редакция Положения (SHA-256)", "Принята (UTC)"]
+    assert rows[0] == ["Подписант", "Редакция Положения (SHA-256)", "Принята"]
     signers = {row[0]: row[1] for row in rows[1:]}
     assert signers == {"Методистова Ирина Львовна": sha, "Иванова Мария Петровна": sha}
 
