@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything (the venv; LibreOffice for PDF and Chromium for browser tests when run as root) and runs ruff and the test
 # suite against SQLite and PostgreSQL.
-# IOM_TEST_DBS=sqlite skips PostgreSQL; IOM_TEST_PG_URL points elsewhere (default: local `test`).
+# IOM_TEST_DBS=sqlite skips PostgreSQL; IOM_TEST_WORKERS sets the number of test processes; IOM_TEST_PG_URL points elsewhere (default: local `test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -13,4 +13,6 @@ if [[ "$IOM_TEST_DBS" == *postgresql* ]] && command -v pg_isready >/dev/null && 
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+# Two workers by default (pytest-xdist; one per core here); a module's tests stay on one worker, so
+# module-scoped fixtures (the browser tests' live server) are built once. IOM_TEST_WORKERS=0: one process.
+.venv/bin/python -m pytest -n "${IOM_TEST_WORKERS:-auto}" --dist loadscope "$@"

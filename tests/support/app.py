@@ -5,6 +5,8 @@ cookie jar. Shared by the e2e, integration and browser tests."""
 from __future__ import annotations
 
 import copy
+import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
@@ -44,7 +46,9 @@ class HandClock:
 def ready_app(database_url: str, **config):
     """An app on `database_url` with the schema, the workflows and the demo people
     (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", **config})
+    scratch = tempfile.mkdtemp(prefix="iom-app-")  # per app: PDF slots and staged imports, never the checkout's
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
+                      "PDF_LOCK_DIR": f"{scratch}/pdf-locks", "IMPORT_STAGING_DIR": f"{scratch}/imports", **config})
     ctx = app.extensions["iom"]
     upgrade(ctx.sessions.kw["bind"])
     deployments.deploy(ctx, deployments.read_workflow_files())
@@ -53,6 +57,7 @@ def ready_app(database_url: str, **config):
     pep.record_acceptances(ctx, app.config["PEOPLE"].values())  # the demo people may sign (Положение о ПЭП)
     yield app
     ctx.sessions.kw["bind"].dispose()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def with_csrf_header(client):
