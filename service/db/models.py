@@ -63,6 +63,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True, index=True)  # lower-cased; the import's key
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    digest_hour: Mapped[int] = mapped_column(default=8, server_default="8")  # the daily digest's hour (local)
+    email_bounced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the mail server refuses it
+    email_bounce: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
 
 class RoleGrant(Base):
@@ -359,3 +362,67 @@ class PdfCache(Base):
     docx_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RegionDay(Base):
+    """A day the region marks on top of the Russian production calendar: off, or working."""
+
+    __tablename__ = "region_days"
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column()
+    reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class Notification(Base):
+    """What a person is told, in the app (and by e-mail per their preferences), written in the same
+    transaction as the event that causes it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.UniqueConstraint("event_id", "user_id", "kind", name="uq_notifications_once"),
+                      sa.Index("ix_notifications_user_unread", "user_id", "read_at", "created_at"),
+                      sa.Index("ix_notifications_email", "email", "created_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str] = mapped_column(sa.String(300))  # a path of the service: /tasks/…, /routes/…
+    route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
+    event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    email: Mapped[str] = mapped_column(sa.String(16), default="none",
+                                       server_default="none")  # none|queued|digest|sent
+
+
+class EmailOutbox(Base):
+    """A letter to send; `key` is unique (a notification's, or a person's digest of a day), so no
+    letter is queued twice, and a lease (`locked_until`) keeps two dispatchers off the same row."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (sa.Index("ix_email_outbox_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    to_addr: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    text: Mapped[str] = mapped_column(sa.Text)
+    html: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+
+
+class NotificationPref(Base):
+    """How a person wants one kind of notification by e-mail: instant | digest | off (absent: instant)."""
+
+    __tablename__ = "notification_prefs"
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    mode: Mapped[str] = mapped_column(sa.String(16))
