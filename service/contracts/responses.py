@@ -96,7 +96,8 @@ class TaskRow(Response):
     assignee: PersonRef
     created_at: DateTime
     due_at: DateTime | None
-    waiting_days: Annotated[int | None, Field(ge=0, description="Сколько полных дней задача ждёт (только для "
+    waiting_days: Annotated[int | None, Field(ge=0, description="Сколько рабочих дней задача ждёт: рабочие дни "
+                                                                "после дня её открытия по сегодня (только для "
                                                                 "state=ready)")]
     completed_at: DateTime | None
     completed_by: PersonRef | None

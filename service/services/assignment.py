@@ -12,6 +12,7 @@ from service.domain.errors import StepFailed
 from service.domain.route_rules import due_at
 from service.domain.states import TaskState
 from service.engine.adapter import ReadyTask
+from service.services.calendar import calendar_for
 
 HEAD_ROLES = {"cnppm_head": "centre_id", "school_head": "school_id"}
 
@@ -36,9 +37,10 @@ def assignee_for(session, route: Route, role: str) -> int:
 
 
 def sync_tasks(session, route: Route, ready: list[ReadyTask], now: datetime,
-               completed: Task | None = None) -> tuple[list[Task], list[Task]]:
+               completed: Task | None = None, zone: str = "Europe/Moscow") -> tuple[list[Task], list[Task]]:
     """Open a row for every newly ready engine task; cancel rows the engine no longer waits on.
 
+    Due dates count working days of the region's calendar in `zone` (its local days).
     Returns (opened, cancelled). A loop round that reuses an engine task id gets a new row:
     a page opened for an earlier round can never complete the current one.
     """
@@ -50,13 +52,14 @@ def sync_tasks(session, route: Route, ready: list[ReadyTask], now: datetime,
         row.state = TaskState.CANCELLED
         row.completed_at = now
     opened = []
+    calendar = calendar_for(session) if ready else None
     for t in ready:
         if t.engine_id in by_engine_id:
             continue
         row = Task(id=str(uuid.uuid4()), route_id=route.id, engine_task_id=t.engine_id, name=t.name, title=t.title,
                    form=t.form, role=t.role, stage=t.stage, assignee_id=assignee_for(session, route, t.role),
                    school_id=route.school_id, centre_id=route.centre_id, state=TaskState.READY, created_at=now,
-                   due_at=due_at(t.form, now))
+                   due_at=due_at(t.form, now, calendar, zone))
         session.add(row)
         opened.append(row)
     return opened, cancelled

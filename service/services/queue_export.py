@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from service.db.models import OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
+from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 from service.services.queues import QueueFilter, narrowed, overdue_days, queue_conditions, queue_order
 
@@ -33,7 +34,8 @@ def rows(ctx: ServiceContext, actor: Actor, f: QueueFilter, zone: ZoneInfo) -> l
     now = ctx.clock()
     with ctx.uow() as uow:
         s = uow.session
-        where = narrowed(queue_conditions(actor, f, now), f, now)
+        calendar = calendar_for(s)  # overdue and waiting days in working days, as on the page
+        where = narrowed(queue_conditions(actor, f, now, calendar, ctx.timezone), f, now)
         found = s.execute(sa.select(Task.title, Task.stage, Task.created_at, Task.due_at, Route.title,
                                     Route.teacher_id, Route.tutor_id, Route.school_id)
                           .join(Route, Route.id == Task.route_id).where(*where)
@@ -45,7 +47,7 @@ def rows(ctx: ServiceContext, actor: Actor, f: QueueFilter, zone: ZoneInfo) -> l
                                  .where(OrgUnit.id.in_({r.school_id for r in found}))).all()) if found else {}
     return [(route_title, names.get(teacher_id, ""), schools.get(school_id, ""), names.get(tutor_id, ""),
              STAGE_TITLES.get(stage, stage), title, _local_date(created_at, zone), _local_date(due_at, zone),
-             overdue_days(due_at, now))
+             overdue_days(due_at, now, calendar, ctx.timezone))
             for title, stage, created_at, due_at, route_title, teacher_id, tutor_id, school_id in found]
 
 

@@ -12,6 +12,7 @@ from service.db.models import Document, Event, OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
 from service.domain.states import DocumentState, EventKind, TaskState
+from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 
 PER_PAGE = 20
@@ -41,15 +42,18 @@ def mine(actor: Actor):
     return clause
 
 
-def queue_conditions(actor: Actor, f: QueueFilter, now: datetime) -> list:
+def queue_conditions(actor: Actor, f: QueueFilter, now: datetime, calendar=None, zone: str = "Europe/Moscow") -> list:
     """The WHERE of the actor's queue under the filter, without the stage and the overdue flag
-    (the page counts per stage and overdue over these)."""
+    (the page counts per stage and overdue over these). With the region's `calendar`, "waiting at
+    least N days" counts working days (service/domain/calendar.py), else calendar days."""
     base = [Task.state == TaskState.READY, mine(actor)]
     if f.school_id:
         base.append(Task.school_id == f.school_id)
     if f.tutor_id:
         base.append(Route.tutor_id == f.tutor_id)
-    if f.min_days:
+    if f.min_days and calendar is not None:
+        base.append(Task.created_at < calendar.waiting_cutoff(now, f.min_days, zone))
+    elif f.min_days:
         base.append(Task.created_at <= now - timedelta(days=f.min_days))
     if f.date_from:
         base.append(Task.created_at >= datetime.combine(f.date_from, time.min, tzinfo=now.tzinfo))
@@ -73,10 +77,13 @@ def queue_order(sort: str) -> tuple:
     return (Task.created_at.asc(), Task.id)
 
 
-def overdue_days(due_at: datetime | None, now: datetime) -> int | None:
-    """Whole days past the due date, at least 1 once it has passed; None when not overdue."""
+def overdue_days(due_at: datetime | None, now: datetime, calendar=None, zone: str = "Europe/Moscow") -> int | None:
+    """Days past the due date, at least 1 once it has passed; None when not overdue. With the
+    region's `calendar`: working days after the due date's day up to today, else whole days."""
     if due_at is None or due_at >= now:
         return None
+    if calendar is not None:
+        return max(1, calendar.working_days_between(due_at, now, zone))
     return max(1, (now - due_at).days)
 
 
@@ -93,7 +100,8 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
     now = ctx.clock()
     with ctx.uow() as uow:
         s = uow.session
-        base = queue_conditions(actor, f, now)
+        calendar = calendar_for(s)
+        base = queue_conditions(actor, f, now, calendar, ctx.timezone)
         joined = sa.select(Task.stage, sa.func.count()).join(Route, Route.id == Task.route_id).where(*base)
         counts = dict(s.execute(joined.group_by(Task.stage)).all())
         staged = base + ([Task.stage == f.stage] if f.stage else [])
@@ -118,14 +126,15 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         pending = _pending_karta(s, bulk)
         items = []
         for task, route in rows:
-            late = overdue_days(task.due_at, now)
+            late = overdue_days(task.due_at, now, calendar, ctx.timezone)
             items.append({
                 "task_id": task.id, "task_title": task.title, "form": task.form, "stage": task.stage,
                 "stage_title": STAGE_TITLES.get(task.stage, task.stage), "route_id": route.id,
                 "route_title": route.title, "teacher": names.get(route.teacher_id), "tutor": names.get(route.tutor_id),
                 "school": schools.get(route.school_id), "assignee": names.get(task.assignee_id),
                 "mine": task.assignee_id == actor.user_id, "created_at": task.created_at, "due_at": task.due_at,
-                "waiting_days": (now - task.created_at).days, "overdue": late is not None, "overdue_days": late,
+                "waiting_days": calendar.working_days_between(task.created_at, now, ctx.timezone),
+                "overdue": late is not None, "overdue_days": late,
                 "bulk_sha256": pending.get(route.id) if route.id in bulk else None,
             })
         return {"items": items, "total": total, "counts": counts, "overdue": overdue_total, "page": max(f.page, 1),

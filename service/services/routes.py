@@ -92,7 +92,7 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     session.add(route)
     session.flush()
     session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
-    opened, _ = sync_tasks(session, route, snap.ready, now)
+    opened, _ = sync_tasks(session, route, snap.ready, now, zone=ctx.timezone)
     append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
                  data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
                        "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
@@ -172,7 +172,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
             route.card = snap.card
         if signed_doc is not None:
             documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client)
-        opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task)
+        opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task, zone=ctx.timezone)
         _advance_route(route, snap, now)
         append_event(session, route_id=route.id, at=now, kind=EventKind.TASK_COMPLETED, actor_id=actor.user_id,
                      on_behalf_of_id=task.assignee_id if mode == "on_behalf" else None, task_id=task.id,

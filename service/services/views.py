@@ -12,6 +12,7 @@ from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
 from service.services import documents
+from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
 from service.services.routes import facts, load_task
@@ -29,17 +30,28 @@ def _names(session, ids) -> dict[int, str]:
     return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
-def _task_row(task: Task, names: dict[int, str], now: datetime) -> dict[str, Any]:
+def _task_row(task: Task, names: dict[int, str], now: datetime, waited=None) -> dict[str, Any]:
+    """`waited(created_at, now)`: "waiting N days" in working days (service/services/calendar.py)."""
     return {
         "id": task.id, "route_id": task.route_id, "name": task.name, "title": task.title, "form": task.form,
         "role": task.role, "stage": task.stage, "state": task.state,
         "assignee": {"id": task.assignee_id, "name": names.get(task.assignee_id)},
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
-        "waiting_days": (now - task.created_at).days if task.state == "ready" else None,
+        "waiting_days": (waited or _whole_days)(task.created_at, now) if task.state == "ready" else None,
         "completed_at": _iso(task.completed_at),
         "completed_by": ({"id": task.completed_by_id, "name": names.get(task.completed_by_id)}
                          if task.completed_by_id else None),
     }
+
+
+def _whole_days(since: datetime, now: datetime) -> int:
+    return (now - since).days
+
+
+def _waited(ctx: ServiceContext, session):
+    """Working days a thing created at `since` has waited by `now`, in the region's calendar."""
+    calendar = calendar_for(session)
+    return lambda since, now: calendar.working_days_between(since, now, ctx.timezone)
 
 
 def _route_ref(route_id: int, title: str, stage: str, teacher_id: int,
@@ -77,7 +89,7 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
             "school": {"id": route.school_id, "name": units.get(route.school_id)},
             "centre": {"id": route.centre_id, "name": units.get(route.centre_id)},
             "card": route.card, "data": state.data if state else {},
-            "open_tasks": [_task_row(t, names, now) for t in tasks],
+            "open_tasks": [_task_row(t, names, now, _waited(ctx, s)) for t in tasks],
             "waiting_for": sorted({names.get(t.assignee_id) for t in tasks}),
             "previous_route_id": route.previous_route_id, "next_route_id": next_id,
             "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
@@ -130,13 +142,14 @@ def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
         names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
         labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
         now = ctx.clock()
+        waited = _waited(ctx, s)
         out = []
         for task, title, teacher_id, stage, _ in rows:
-            item = _task_row(task, names, now)
+            item = _task_row(task, names, now, waited)
             item["route"] = _route_ref(task.route_id, title, stage, teacher_id, names)
             if documents:
                 item["document"] = labels.get(task.id)
-                item["overdue_days"] = overdue_days(task.due_at, now)
+                item["overdue_days"] = overdue_days(task.due_at, now, calendar_for(s), ctx.timezone)
             out.append(item)
         return out
 
@@ -168,7 +181,7 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
             except NotAllowed:
                 raise NotAllowed("Задача назначена другому участнику") from None
         names = _names(s, [task.assignee_id, task.completed_by_id, route.teacher_id])
-        view = _task_row(task, names, ctx.clock())
+        view = _task_row(task, names, ctx.clock(), _waited(ctx, s))
         view["route"] = _route_ref(route.id, route.title, route.stage, route.teacher_id, names)
         view["schema"] = ctx.forms.schema(task.form)
         view["card"] = route.card

@@ -50,7 +50,7 @@ def test_the_export_has_every_row_a_bold_frozen_header_and_local_dates(app, peop
     first = rows[0]
     assert first[1] == "Иванова Мария Петровна" and first[3] == "Тьюторова Светлана Андреевна"
     assert first[4] == "Составление и подписание плана"
-    assert first[6].date() == date(2026, 9, 1) and first[7].date() == date(2026, 9, 15)
+    assert first[6].date() == date(2026, 9, 1) and first[7].date() == date(2026, 9, 21)  # 14 working days
     assert ws.cell(row=2, column=7).number_format == "DD.MM.YYYY"
     assert first[8] is None  # not overdue
 
@@ -67,7 +67,8 @@ def test_cells_that_look_like_formulas_are_written_as_text(people, titled_routes
 def test_the_export_follows_the_filter_and_counts_overdue_days(app, people, titled_routes):
     tutor = people("tutor1")
     assert _sheet(tutor.get("/queue/export.xlsx?stage=agreement")).max_row == 1  # the header only
-    app.config["CLOCK"].now += timedelta(days=20)
+    # opened Tue 01.09.2026, due at the end of the 14th working day (Mon 21.09); Tue 29.09: 6 working days late
+    app.config["CLOCK"].now += timedelta(days=28)
     ws = _sheet(tutor.get("/queue/export.xlsx?overdue=1&sort=due"))
     assert ws.max_row == 1 + len(titled_routes)
     assert [ws.cell(row=i, column=9).value for i in range(2, ws.max_row + 1)] == [6] * len(titled_routes)
