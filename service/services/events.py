@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from service.db.models import Event, Route
 from service.domain.audit import GENESIS, chain_hash, event_fields
+from service.services.notifications import notify_for_event
 
 SYSTEM_CHAIN_LOCK = 0x494F4D  # "IOM": the advisory lock key of the system chain
 
@@ -36,4 +37,5 @@ def append_event(session, *, route_id: int | None, at: datetime, kind: str, acto
         if route is not None:
             route.chain_head = event.hash
     session.flush()
+    notify_for_event(session, event)  # the notifications it causes, in the same transaction
     return event

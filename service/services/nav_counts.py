@@ -1,12 +1,12 @@
 """How many things wait for a person, per navigation item (key → count) — shown in the menu.
 
-Runs on every page: two COUNT queries served by the tasks' queue indexes."""
+Runs on every page: COUNT queries served by the tasks' queue indexes and the notifications' unread index."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from service.db.models import Task
+from service.db.models import Notification, Task
 from service.domain.access import Actor
 from service.domain.states import TaskState
 from service.services.context import ServiceContext
@@ -15,7 +15,8 @@ from service.services.queues import mine
 
 def counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
     """"inbox": the ready tasks assigned to me (what /inbox lists, what I can do); "queue": the
-    ready tasks of my approval queue (the same, plus for a deputy head those of their school's head)."""
+    ready tasks of my approval queue (the same, plus for a deputy head those of their school's head);
+    "notifications": my unread notifications (the bell)."""
     with ctx.uow() as uow:
         s = uow.session
         inbox = s.scalar(sa.select(sa.func.count()).select_from(Task).where(
@@ -23,4 +24,6 @@ def counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
         deputy = any(r == "deputy_head" and u is not None for r, u in actor.grants)
         queue = inbox if not deputy else s.scalar(sa.select(sa.func.count()).select_from(Task).where(
             Task.state == TaskState.READY, mine(actor))) or 0
-        return {"inbox": inbox, "queue": queue}
+        unread = s.scalar(sa.select(sa.func.count()).select_from(Notification).where(  # ix_notifications_user_unread
+            Notification.user_id == actor.user_id, Notification.read_at.is_(None))) or 0
+        return {"inbox": inbox, "queue": queue, "notifications": unread}
