@@ -15,5 +15,18 @@ fi
 # The production server (gunicorn, service/gunicorn_conf.py) in development mode: the demo's secret key is
 # generated once into instance/secret_key, cookies are not Secure (plain HTTP on localhost).
 export IOM_BIND="${HOST:-127.0.0.1}:${PORT:-5000}" IOM_WORKERS="${IOM_WORKERS:-2}"
+# The background worker (e-mail, digests; Huey with its jobs in instance/worker.sqlite3) runs beside
+# gunicorn and stops with it. Letters go to IOM_SMTP_HOST:IOM_SMTP_PORT (default 127.0.0.1:25); with no
+# server there they wait in the outbox and are retried. Production runs the worker as its own service.
+.venv/bin/flask worker &
+worker_pid=$!
 echo "Сервис: http://${IOM_BIND}"
-exec .venv/bin/gunicorn -c python:service.gunicorn_conf 'service:create_app()'
+.venv/bin/gunicorn -c python:service.gunicorn_conf 'service:create_app()' &
+gunicorn_pid=$!
+stop() { kill "$gunicorn_pid" "$worker_pid" 2>/dev/null || true; }
+trap stop INT TERM
+status=0
+wait "$gunicorn_pid" || status=$?  # gunicorn exited, or Ctrl-C / TERM arrived (then stop() ran)
+stop
+wait || true
+exit "$status"

@@ -3,6 +3,10 @@
 # (no-ops when nothing changed), then runs gunicorn (service/gunicorn_conf.py) in the foreground.
 # Needs at least SECRET_KEY and DATABASE_URL; see "Production" in README.md for the rest.
 # Uses the gunicorn on PATH (an installed service, an activated venv), else the checkout's .venv.
+# The background worker (e-mail outbox, digests, timers) is a separate service, not started here:
+# run `flask --app service worker` (or `iom worker`) under systemd beside this one, with the same
+# environment (IOM_WORKER=redis and IOM_REDIS_URL when several machines share the jobs); see
+# "Worker" in README.md's Production section.
 set -euo pipefail
 export IOM_ENV=${IOM_ENV:-production}
 if command -v gunicorn >/dev/null; then

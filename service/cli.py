@@ -1,4 +1,4 @@
-"""CLI commands: `flask --app service init-db | deploy | verify | verify-all | replay | demo | create-user`
+"""CLI commands: `flask --app service init-db | deploy | verify | verify-all | replay | demo | create-user | worker`
 (or `iom …`)."""
 
 from __future__ import annotations
@@ -143,6 +143,16 @@ def replay(route_id: int, documents: bool) -> None:
     click.echo(f"Повтор совпал с историей: событий {result['chain']['events']}, голова {result['chain']['head']}")
 
 
+@click.command("worker")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Потоков, выполняющих задания.")
+def worker(workers: int) -> None:
+    """Run the background worker (Huey): e-mail outbox, digests, timers; IOM_WORKER=sqlite|redis."""
+    from service.worker import main
+
+    main(workers)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy, verify, verify_all, replay, demo, create_user):
+    for command in (init_db, deploy, verify, verify_all, replay, demo, create_user, worker):
         app.cli.add_command(command)
