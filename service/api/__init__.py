@@ -7,8 +7,10 @@ from flask import Flask
 from service.api import (
     audit,
     auth,
+    calendar,
     documents,
     imports,
+    notifications,
     openapi,
     opening,
     org,
@@ -23,7 +25,7 @@ from service.api import (
 )
 
 # Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
-DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters)
+DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters, notifications, calendar)
 
 
 def init_app(app: Flask) -> None:

@@ -528,6 +528,7 @@ def build_spec() -> dict[str, Any]:
             {"name": "versions", "description": "Версии шаблонов и схем процесса"},
             {"name": "pep", "description": "Положение о простой электронной подписи"},
             {"name": "queues", "description": "Очереди: сохранённые фильтры, выгрузка"},
+            {"name": "notifications", "description": "Мои уведомления и их настройки"},
             {"name": "meta", "description": "Описание API"},
         ],
         "security": [{"cookieAuth": []}, {"bearerAuth": []}],

@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     PASSWORD_RESET_ISSUED = "password_reset_issued"
     PASSWORD_CHANGED = "password_changed"
     PEOPLE_IMPORTED = "people_imported"  # one per bulk import: file SHA-256, counts, created ids
+    REGION_DAY_SET = "region_day_set"  # the region marks a day off / working day (system chain)
+    REGION_DAY_REMOVED = "region_day_removed"
 
 
 DOCUMENT_EVENTS = (EventKind.DOCUMENT_PREPARED, EventKind.DOCUMENT_ISSUED)  # they record a version's hashes
@@ -71,4 +73,5 @@ SYSTEM_EVENTS = frozenset({
     EventKind.ORG_UNIT_DEACTIVATED, EventKind.ORG_UNIT_REACTIVATED, EventKind.USER_CREATED, EventKind.USER_UPDATED,
     EventKind.USER_DEACTIVATED, EventKind.USER_REACTIVATED, EventKind.ROLE_GRANTED, EventKind.ROLE_REVOKED,
     EventKind.PASSWORD_RESET_ISSUED, EventKind.PASSWORD_CHANGED, EventKind.PEOPLE_IMPORTED,
+    EventKind.REGION_DAY_SET, EventKind.REGION_DAY_REMOVED,
 })

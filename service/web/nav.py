@@ -17,6 +17,7 @@ ITEMS = (
     ("web.org", "Организации", "org", lambda a: a.is_admin),
     ("web.people", "Люди", "people", lambda a: a.is_admin or a.has("cnppm_head")),
     ("web.versions", "Шаблоны и схемы", "versions", lambda a: a.is_admin),
+    ("web.calendar", "Календарь", "calendar", lambda a: a.is_admin),
     ("web.teacher_sheet", "Моя справка", "sheet", lambda a: a.has("teacher")),
 )
 ARGS = {"web.teacher_sheet": lambda a: {"teacher_id": a.user_id}}  # links to a page of one's own

@@ -36,6 +36,7 @@ def test_the_cnppm_head_opens_routes_for_three_teachers_in_one_go(visitor, live)
     head.context.add_init_script(RECORD_VIOLATIONS)
     head.page.click("nav.main >> text=Открыть маршруты")
     page = head.page
+    page.wait_for_load_state()
     page.fill("#q", "ов")  # found as one types, through /api/pickers/teachers
     page.wait_for_selector("#found tr >> text=Сидорова Анна-Мария Олеговна")
     for name in THREE:

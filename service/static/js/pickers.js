@@ -72,4 +72,6 @@
     clearTimeout(timer);
     run();
   });
+  // Typed before this script loaded (a slow connection): search for it now.
+  if (input.value !== input.defaultValue) { run(); }
 })();
