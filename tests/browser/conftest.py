@@ -71,6 +71,14 @@ class Visitor:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def fits(self, name: str) -> None:
+        """Screenshots `<name>_1366` and `<name>_390`; at each width nothing runs off the screen."""
+        for width, height in ((1366, 900), (390, 844)):
+            self.page.set_viewport_size({"width": width, "height": height})
+            self.shot(f"{name}_{width}")
+            assert self.page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        self.page.set_viewport_size({"width": 1366, "height": 900})
+
     def close(self):
         self.context.close()
 

@@ -9,13 +9,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _fit(v, name: str) -> None:
-    for width, height in ((1366, 900), (390, 844)):
-        v.page.set_viewport_size({"width": width, "height": height})
-        v.shot(f"{name}_{width}")
-        assert v.page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
-    v.page.set_viewport_size({"width": 1366, "height": 900})
-
 
 def test_the_admin_marks_a_region_day_on_the_calendar(live, visitor):
     v = visitor("admin")
@@ -31,7 +24,7 @@ def test_the_admin_marks_a_region_day_on_the_calendar(live, visitor):
     assert "выходной региона: День области" in v.page.locator(".flash").first.inner_text()
     assert v.page.locator('td[data-day="2025-05-05"]').get_attribute("class") == "region_off"
     assert v.page.locator("#working-days").inner_text() == "246"
-    _fit(v, "calendar")
+    v.fits("calendar")
     row = v.page.locator("table.cal-region tbody tr").first
     row.locator("input[name=reason]").fill("Ошибка в распоряжении")
     row.locator("button[type=submit]").click()

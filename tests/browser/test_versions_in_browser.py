@@ -13,13 +13,6 @@ from tests.support.newcomers import docx_variant
 pytestmark = pytest.mark.browser
 
 
-def _fit(v, name: str) -> None:
-    for width, height in ((1366, 900), (390, 844)):
-        v.page.set_viewport_size({"width": width, "height": height})
-        v.shot(f"{name}_{width}")
-        assert v.page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
-    v.page.set_viewport_size({"width": 1366, "height": 900})
-
 
 def test_the_admin_uploads_refuses_and_activates_template_versions(live, visitor, tmp_path):
     base, app = live
@@ -42,7 +35,7 @@ def test_the_admin_uploads_refuses_and_activates_template_versions(live, visitor
     assert "новая версия" in v.page.locator(".flash").first.inner_text()
     rows = v.page.locator("#kind-vyvody tbody tr")
     assert rows.count() == 2
-    _fit(v, "versions")
+    v.fits("versions")
     rows.nth(1).locator("button", has_text="Сделать текущей").click()
     assert "текущая версия" in v.page.locator(".flash").first.inner_text()
     assert v.page.locator("#kind-vyvody tbody tr").nth(0).locator(".badge.ok").count() == 1
@@ -64,4 +57,4 @@ def test_the_admin_reassigns_a_task_from_the_route_page(live, visitor):
     form.locator("button[type=submit]").click()
     v.page.wait_for_url(f"{base}/routes/{rid}#admin-actions")
     assert "передана: Наставников Алексей Юрьевич" in v.page.locator(".flash").first.inner_text()
-    _fit(v, "route_admin_actions")
+    v.fits("route_admin_actions")
