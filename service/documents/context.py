@@ -59,6 +59,12 @@ def ru_datetime(value: datetime, fmt: int = FORMAT_UTC, timezone: str | None = N
     return f"{local.strftime('%d.%m.%Y %H:%M')} {zone_label(local)}"
 
 
+def local_iso(iso: str, timezone: str) -> str:
+    """A stored ISO time as the region's time with its zone named (pages' messages, the audit
+    certificate; not the signature sheets, whose format each document version records)."""
+    return ru_datetime(datetime.fromisoformat(iso), FORMAT_LOCAL, timezone) if iso else ""
+
+
 def formatting(timezone: str) -> dict[str, Any]:
     """What a new document version records about its formatting (see FORMAT_*)."""
     return {"format": CURRENT_FORMAT, "timezone": timezone}

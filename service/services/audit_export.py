@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from typing import Any
 
 import docx
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from docx.shared import Pt
 
 from service.db.models import Event
-from service.documents.context import FORMAT_LOCAL, ru_datetime
+from service.documents.context import local_iso
 from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound
 from service.services import audit, pdfs, pep, views
@@ -60,11 +59,6 @@ def history_csv(ctx: ServiceContext, actor: Actor, route_id: int, fmt: str = "cs
     return "\ufeff" + out.getvalue()  # a BOM so that spreadsheet programs read UTF-8
 
 
-def _when(iso: str, timezone: str) -> str:
-    """An ISO UTC time as the region's time with its zone named: «02.12.2026 14:05 МСК»."""
-    return ru_datetime(datetime.fromisoformat(iso), FORMAT_LOCAL, timezone) if iso else ""
-
-
 def _pep_section(document, acceptances: list[dict[str, Any]], timezone: str) -> None:
     """Which version of the ПЭП regulation each signer had accepted, and when (63-ФЗ, ст. 9)."""
     document.add_heading("Положение о простой электронной подписи: принятие подписантами", level=2)
@@ -80,7 +74,7 @@ def _pep_section(document, acceptances: list[dict[str, Any]], timezone: str) -> 
         rows = signer["acceptances"] or [{"sha256": "не принималось до подписи", "accepted_at": ""}]
         for accepted in rows:
             for cell, text in zip(table.add_row().cells, [signer["signer"], accepted["sha256"],
-                                                          _when(accepted["accepted_at"], timezone)],
+                                                          local_iso(accepted["accepted_at"], timezone)],
                                   strict=True):
                 cell.text = text
 
@@ -111,7 +105,7 @@ def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | 
         who = (e["actor"] or {}).get("name") or "система"
         if e["on_behalf_of"]:
             who += f" (от имени исполнителя: {e['on_behalf_of']['name']})"
-        for cell, text in zip(table.add_row().cells, [str(e["seq"]), _when(e["at"], timezone), who, what,
+        for cell, text in zip(table.add_row().cells, [str(e["seq"]), local_iso(e["at"], timezone), who, what,
                                                       e["hash"][:16] + "…"], strict=True):
             cell.text = text
     document.add_heading("Документы", level=2)

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 
 from service.config import templates_dir
 from service.db.models import DocTemplate, Document, OrgUnit, Route, Signature, TeacherProfile, User
-from service.documents.context import FORMAT_LOCAL, build_context, formatting, ru_datetime, signature_rows
+from service.documents.context import build_context, formatting, local_iso, signature_rows
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.documents.render import Template, load_template, render
 from service.domain.access import Actor, require_admin
@@ -265,10 +265,6 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
     }
 
 
-def _local(iso: str, timezone: str) -> str:
-    return ru_datetime(datetime.fromisoformat(iso), FORMAT_LOCAL, timezone)
-
-
 def verify(ctx: ServiceContext, data: bytes) -> dict[str, Any]:
     """Is this file one this service issued (or showed for signing), unaltered?"""
     digest = sha256(data)
@@ -283,7 +279,7 @@ def verify(ctx: ServiceContext, data: bytes) -> dict[str, Any]:
         route = s.get(Route, doc.route_id)
         info = describe(s, doc)
         which = "issued" if doc.issued_sha256 == digest else "content"
-        signers = ", ".join(f"{sig['signer']['name']} ({_local(sig['signed_at'], ctx.timezone)})"
+        signers = ", ".join(f"{sig['signer']['name']} ({local_iso(sig['signed_at'], ctx.timezone)})"
                             for sig in info["signatures"] if sig["valid"]) or "без подписей"
         return {
             "status": "issued" if which == "issued" else "content", "sha256": digest,

@@ -30,22 +30,18 @@ def _names(session, ids) -> dict[int, str]:
     return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
-def _task_row(task: Task, names: dict[int, str], now: datetime, waited=None) -> dict[str, Any]:
+def _task_row(task: Task, names: dict[int, str], now: datetime, waited) -> dict[str, Any]:
     """`waited(created_at, now)`: "waiting N days" in working days (service/services/calendar.py)."""
     return {
         "id": task.id, "route_id": task.route_id, "name": task.name, "title": task.title, "form": task.form,
         "role": task.role, "stage": task.stage, "state": task.state,
         "assignee": {"id": task.assignee_id, "name": names.get(task.assignee_id)},
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
-        "waiting_days": (waited or _whole_days)(task.created_at, now) if task.state == "ready" else None,
+        "waiting_days": waited(task.created_at, now) if task.state == "ready" else None,
         "completed_at": _iso(task.completed_at),
         "completed_by": ({"id": task.completed_by_id, "name": names.get(task.completed_by_id)}
                          if task.completed_by_id else None),
     }
-
-
-def _whole_days(since: datetime, now: datetime) -> int:
-    return (now - since).days
 
 
 def _waited(ctx: ServiceContext, session):
@@ -78,7 +74,7 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
         units = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name)
                                .where(OrgUnit.id.in_([route.school_id, route.centre_id]))).all())
         next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
-        now = ctx.clock()
+        now, waited = ctx.clock(), _waited(ctx, s)
         state = s.get(RouteState, route.id)
         return {
             "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
@@ -89,7 +85,7 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
             "school": {"id": route.school_id, "name": units.get(route.school_id)},
             "centre": {"id": route.centre_id, "name": units.get(route.centre_id)},
             "card": route.card, "data": state.data if state else {},
-            "open_tasks": [_task_row(t, names, now, _waited(ctx, s)) for t in tasks],
+            "open_tasks": [_task_row(t, names, now, waited) for t in tasks],
             "waiting_for": sorted({names.get(t.assignee_id) for t in tasks}),
             "previous_route_id": route.previous_route_id, "next_route_id": next_id,
             "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
@@ -142,6 +138,7 @@ def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
         names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
         labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
         now = ctx.clock()
+        calendar = calendar_for(s)
         waited = _waited(ctx, s)
         out = []
         for task, title, teacher_id, stage, _ in rows:
@@ -149,7 +146,7 @@ def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
             item["route"] = _route_ref(task.route_id, title, stage, teacher_id, names)
             if documents:
                 item["document"] = labels.get(task.id)
-                item["overdue_days"] = overdue_days(task.due_at, now, calendar_for(s), ctx.timezone)
+                item["overdue_days"] = overdue_days(task.due_at, now, calendar, ctx.timezone)
             out.append(item)
         return out
 
@@ -158,8 +155,8 @@ def _remarks(s, task: Task) -> list[dict[str, Any]]:
     """The remarks this task must address: the return (a review or signature sent back) whose
     completion opened this very task. Later tasks of the route, and a task opened otherwise,
     show none: the remarks were addressed when the returned work was done again."""
-    events = s.scalars(sa.select(Event).where(Event.route_id == task.route_id, Event.kind == "task_completed",
-                                              Event.seq > 0).order_by(Event.seq)).all()
+    events = s.scalars(sa.select(Event).where(Event.route_id == task.route_id, Event.kind == "task_completed")
+                       .order_by(Event.seq)).all()
     opener = next((e for e in reversed(events) if isinstance(e.data.get("opened"), list)
                    and any(isinstance(o, dict) and o.get("id") == task.id for o in e.data["opened"])), None)
     if opener is None or not isinstance(opener.data.get("submission"), dict) \
