@@ -209,8 +209,13 @@ def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode:
                                                         "укажите SHA-256 просмотренного документа")])
     if signature["document_sha256"] != doc.content_sha256:
         raise DocumentChanged("Документ изменился после того, как вы его открыли: откройте его снова")
-    if session.scalar(sa.select(Signature.id).where(Signature.document_id == doc.id,
-                                                    Signature.signer_id == actor.user_id)):
+    signed = session.execute(sa.select(Signature.task_id).where(Signature.document_id == doc.id,
+                                                                 Signature.signer_id == actor.user_id)).first()
+    if signed is not None and signed.task_id == task.id:
+        # A concurrent request completed this very task (and signed) after we read it as ready:
+        # the loser of that race gets the conflict, which names who completed the task.
+        raise ConcurrentUpdate("Задача уже выполнена другим запросом")
+    if signed is not None:
         raise SignatureRefused("Вы уже подписали эту версию документа")
     user = session.get(User, actor.user_id)
     throttle.check(session, user.login, client.ip, ctx.auth_clock(), "подтверждения подписи паролем")

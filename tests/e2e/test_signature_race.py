@@ -97,3 +97,42 @@ def test_an_approval_that_loses_to_its_double_between_its_reads_gets_409(app, pe
     r = result["r"]
     assert r.status_code == 409, r.get_json()
     assert r.get_json()["error"].startswith("Задача уже выполнена: Директорова Елена Викторовна")
+
+
+def test_a_signature_that_loses_to_its_double_on_a_still_pending_document_gets_409(app, people, new_route,
+                                                                                   monkeypatch):
+    """The plan stays awaiting the teacher's signature after the methodist's: a second copy of the
+    methodist's request that read its task as waiting then finds their own signature, made by the
+    winner on this very task: a conflict (409), not "already signed" (403)."""
+    from service.services import documents
+
+    rid = new_route()
+    people("tutor1").do(rid, "draft")
+    methodist = people("methodist")
+    task = methodist.task(rid, "plan_signatures_methodist")
+    data = dict(VALID[task["form"]])
+    signature = methodist.signature_for(task["id"], data)
+    reached, first_done = threading.Event(), threading.Event()
+    original = documents.pending_document
+    held = []
+
+    def held_open(session, route_id, kind):
+        if threading.current_thread() in held:
+            reached.set()
+            first_done.wait(10)
+        return original(session, route_id, kind)
+
+    monkeypatch.setattr(documents, "pending_document", held_open)
+    result = {}
+    second = Person(app, "methodist")
+    thread = threading.Thread(target=lambda: result.setdefault("r", second.complete(task["id"], data, signature)))
+    held.append(thread)
+    thread.start()
+    assert reached.wait(10)
+    first = methodist.complete(task["id"], data, signature)
+    first_done.set()
+    thread.join()
+    assert first.status_code == 200, first.get_json()
+    r = result["r"]
+    assert r.status_code == 409, r.get_json()
+    assert r.get_json()["error"].startswith("Задача уже выполнена: Методистова Ирина Львовна")
