@@ -225,6 +225,7 @@ class Route(Base):
     ended_on: Mapped[date | None] = mapped_column(sa.Date)
     chain_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the route's last event
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("route_orders.id"))
+    next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # the worker fires by it
 
 
 class RouteState(Base):
@@ -426,3 +427,43 @@ class NotificationPref(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     mode: Mapped[str] = mapped_column(sa.String(16))
+
+
+class RouteTimer(Base):
+    """A BPMN timer armed on a route's waiting task (a reminder or an escalation), as the engine
+    reported it after the route's last step; rewritten on every step (the route page shows them)."""
+
+    __tablename__ = "route_timers"
+    __table_args__ = (sa.Index("ix_route_timers_route", "route_id", "fire_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))  # the service's task it is attached to
+    name: Mapped[str] = mapped_column(sa.String(100))  # the boundary event's id in the BPMN
+    title: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # reminder | escalation
+    task_name: Mapped[str] = mapped_column(sa.String(100))
+    fire_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Delegation(Base):
+    """A head (or a methodist) lets a colleague complete their tasks from `starts_on` to `ends_on`
+    (inclusive, region dates) for the task kinds in `kinds` (empty: all). Never deleted: revoked
+    or expired ones stay, and each change is an event of the system chain."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (sa.Index("ix_delegations_delegate", "delegate_id", "ends_on"),
+                      sa.Index("ix_delegations_delegator", "delegator_id", "ends_on"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegator_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    delegate_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(sa.String(32))  # the delegator's role that is delegated
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id"))  # that role's place
+    kinds: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when the expiry event was recorded

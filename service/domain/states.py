@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     ADMIN_CARD_EDITED = "admin_card_edited"
     ADMIN_REASSIGNED = "admin_reassigned"
     ADMIN_CANCELLED = "admin_cancelled"
+    TIMER_FIRED = "timer_fired"  # a BPMN timer (reminder, escalation) fired on a waiting task
     # the system chain (route_id NULL)
     TEMPLATE_DEPLOYED = "template_deployed"
     WORKFLOW_DEPLOYED = "workflow_deployed"
@@ -62,6 +63,9 @@ class EventKind(StrEnum):
     PEOPLE_IMPORTED = "people_imported"  # one per bulk import: file SHA-256, counts, created ids
     REGION_DAY_SET = "region_day_set"  # the region marks a day off / working day (system chain)
     REGION_DAY_REMOVED = "region_day_removed"
+    DELEGATION_GRANTED = "delegation_granted"  # a head lets a colleague act for them (system chain)
+    DELEGATION_REVOKED = "delegation_revoked"
+    DELEGATION_EXPIRED = "delegation_expired"
 
 
 DOCUMENT_EVENTS = (EventKind.DOCUMENT_PREPARED, EventKind.DOCUMENT_ISSUED)  # they record a version's hashes
@@ -73,5 +77,6 @@ SYSTEM_EVENTS = frozenset({
     EventKind.ORG_UNIT_DEACTIVATED, EventKind.ORG_UNIT_REACTIVATED, EventKind.USER_CREATED, EventKind.USER_UPDATED,
     EventKind.USER_DEACTIVATED, EventKind.USER_REACTIVATED, EventKind.ROLE_GRANTED, EventKind.ROLE_REVOKED,
     EventKind.PASSWORD_RESET_ISSUED, EventKind.PASSWORD_CHANGED, EventKind.PEOPLE_IMPORTED,
-    EventKind.REGION_DAY_SET, EventKind.REGION_DAY_REMOVED,
+    EventKind.REGION_DAY_SET, EventKind.REGION_DAY_REMOVED, EventKind.DELEGATION_GRANTED,
+    EventKind.DELEGATION_REVOKED, EventKind.DELEGATION_EXPIRED,
 })
