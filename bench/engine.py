@@ -49,6 +49,9 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (  # noqa: E402
+    TimerConditionalEventDefinitionConverter,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
@@ -60,6 +63,7 @@ from service.db.models import Route, RouteState, Task, User, WorkflowSpec  # noq
 from service.domain.access import WORKFLOW_ROLES  # noqa: E402
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine  # noqa: E402
 from service.engine.specs import build_bundle  # noqa: E402
+from service.engine.timers import EscalationTimer, ReminderTimer  # noqa: E402
 from service.samples import VALID  # noqa: E402
 from service.services import accounts, demo, deployments, documents, pep, routes, views  # noqa: E402
 from service.tasks import StepContext, default_handlers  # noqa: E402
@@ -266,7 +270,10 @@ class RawBench:
         bundle = build_bundle(deployments.read_workflow_files(), "iom_route", roles=set(WORKFLOW_ROLES),
                               forms=set(ctx.forms.names()), handlers=default_handlers())
         self.handlers = default_handlers()
-        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        # the spec is serialized with the blob: the working-day timers (engine/timers.py) as Spiff's own timers
+        config = {**SPIFF_CONFIG, ReminderTimer: TimerConditionalEventDefinitionConverter,
+                  EscalationTimer: TimerConditionalEventDefinitionConverter}
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
         self.card: dict = {"info": copy.deepcopy(VALID["draft"]["info"]), "revision": 0}
         self.box = CardBox(lambda: self.card)
         self.wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=self._engine())

@@ -73,6 +73,14 @@ nodes: list[Node] = []
 flows: list[Flow] = []
 subs: list[Sub] = []
 boundaries: list[tuple[str, str, str]] = []  # (id, attached subprocess, name)
+timers: list[tuple[str, str, str, str, str]] = []  # (id, attached user task, name, element, text)
+
+# Forms whose tasks have a deadline (service/domain/route_rules.DUE_DAYS): each such task gets a
+# reminder one working day before its due day and an escalation from the first working day after
+# it, every two working days (working-day notation: service/engine/timers.py).
+TIMED_FORMS = {"draft", "sign", "review", "activity_report", "correction", "final_results", "conclusions",
+               "acknowledge"}
+REMIND_BEFORE, ESCALATE_EVERY = 1, 2
 
 
 def user(id, name, lane, col, form, stage, parent=None, **extra):
@@ -83,6 +91,11 @@ def user(id, name, lane, col, form, stage, parent=None, **extra):
     if parent:
         props["role"] = lane  # a subprocess passes its own lane to its children: name the role
     nodes.append(Node(id, "userTask", name, lane, col, props, parent=parent))
+    if form in TIMED_FORMS:
+        timers.append((f"{id}_reminder", id, "Напоминание", "timeDate",
+                       f"before_due(working_days={REMIND_BEFORE})"))
+        timers.append((f"{id}_escalation", id, "Эскалация", "timeCycle",
+                       f"after_due(every_working_days={ESCALATE_EVERY})"))
 
 
 def service(handler, name, lane, col, id=None, **params):
@@ -251,6 +264,13 @@ def boundary_bounds(b) -> tuple[float, float, float, float]:
     return x + 30, y + h - 18, 36, 36
 
 
+def timer_bounds(t) -> tuple[float, float, float, float]:
+    """On the lower edge of the task: the reminder at its left, the escalation at its right."""
+    x, y, w, h = bounds_of(next(n for n in nodes if n.id == t[1]))
+    left = x + 4 if t[0].endswith("_reminder") else x + w - 40
+    return left, y + h - 18, 36, 36
+
+
 def shape_bounds(elem_id: str):
     for n in nodes:
         if n.id == elem_id:
@@ -350,6 +370,7 @@ def process_xml() -> list[str]:
         members = [n.id for n in nodes if n.lane == ln and n.parent is None]
         members += [s.id for s in subs if s.lane == ln]
         members += [b[0] for b in boundaries if next(s for s in subs if s.id == b[1]).lane == ln]
+        members += [t[0] for t in timers if next(n for n in nodes if n.id == t[1]).lane == ln and owner(t[1]) is None]
         out += [f"        <bpmn:flowNodeRef>{m}</bpmn:flowNodeRef>" for m in members]
         out.append("      </bpmn:lane>")
     out.append("    </bpmn:laneSet>")
@@ -365,6 +386,7 @@ def process_xml() -> list[str]:
         for n in nodes:
             if n.parent == s.id:
                 out += node_xml(n, "      ")
+        out += [line for t in timers if owner(t[1]) == s.id for line in timer_xml(t, "      ")]
         for f in flows:
             if owner(f.source) == s.id:
                 out += flow_xml(f, "      ")
@@ -375,11 +397,24 @@ def process_xml() -> list[str]:
         out += [f"      <bpmn:outgoing>{o}</bpmn:outgoing>" for o in outg]
         out.append('      <bpmn:errorEventDefinition errorRef="signature_refused" />')
         out.append("    </bpmn:boundaryEvent>")
+    out += [line for t in timers if owner(t[1]) is None for line in timer_xml(t, "    ")]
     for f in flows:
         if owner(f.source) is None:
             out += flow_xml(f, "    ")
     out.append("  </bpmn:process>")
     return out
+
+
+def timer_xml(t, indent: str) -> list[str]:
+    """A non-interrupting timer boundary event: the service sends the reminder or escalation; the
+    branch needs no flow of its own."""
+    tid, attached, name, element, text = t
+    return [f"{indent}<bpmn:boundaryEvent id={a(tid)} name={a(name)} attachedToRef={a(attached)} "
+            f'cancelActivity="false">',
+            f"{indent}  <bpmn:timerEventDefinition>",
+            f'{indent}    <bpmn:{element} xsi:type="bpmn:tFormalExpression">{escape(text)}</bpmn:{element}>',
+            f"{indent}  </bpmn:timerEventDefinition>",
+            f"{indent}</bpmn:boundaryEvent>"]
 
 
 def fmt(v: float) -> str:
@@ -410,6 +445,10 @@ def di_xml() -> list[str]:
     for b in boundaries:
         x, y, w, h = boundary_bounds(b)
         out.append(f'      <bpmndi:BPMNShape id="{b[0]}_di" bpmnElement="{b[0]}">'
+                   f'<dc:Bounds x="{fmt(x)}" y="{fmt(y)}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
+    for t in timers:
+        x, y, w, h = timer_bounds(t)
+        out.append(f'      <bpmndi:BPMNShape id="{t[0]}_di" bpmnElement="{t[0]}">'
                    f'<dc:Bounds x="{fmt(x)}" y="{fmt(y)}" width="{w}" height="{h}" /></bpmndi:BPMNShape>')
     for f in flows:
         out.append(f'      <bpmndi:BPMNEdge id="{f.id}_di" bpmnElement="{f.id}">')

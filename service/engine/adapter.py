@@ -8,8 +8,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any
@@ -19,11 +19,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from service.domain.calendar import WorkingCalendar
 from service.domain.errors import NotFound, ServiceError, StepFailed, TaskAlreadyDone
+from service.domain.route_rules import DUE_DAYS
 from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
 from service.engine.serializer import WorkflowCodec
 from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
+from service.engine.timers import ArmedTimer, FiredTimer, TimerClock, WorkingDayTimer
 from service.engine.workflow import QuickWorkflow
 from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
@@ -50,6 +53,8 @@ class Snapshot:
     finished: bool
     card: dict[str, Any] | None  # the new card, when a handler changed it
     documents: list[DocumentRequest]  # what the service tasks asked to render, in order
+    fired: list[FiredTimer] = field(default_factory=list)  # timers that fired in this operation, in order
+    timers: list[ArmedTimer] = field(default_factory=list)  # timers armed on the waiting tasks now
 
 
 CardLoader = Callable[[], dict[str, Any]]
@@ -57,6 +62,28 @@ CardLoader = Callable[[], dict[str, Any]]
 
 def _ready_human_tasks(workflow: BpmnWorkflow) -> list:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def default_clock(today: date) -> TimerClock:
+    """A clock for callers that know only the date (tests, tools): noon UTC, the federal calendar."""
+    return TimerClock(datetime.combine(today, time(12), tzinfo=UTC), WorkingCalendar(), "Europe/Moscow", DUE_DAYS)
+
+
+def armed_timers(workflow: BpmnWorkflow) -> list[ArmedTimer]:
+    """The working-day timers waiting in the workflow (its subprocesses included), soonest first."""
+    out = []
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.state != TaskState.WAITING or not isinstance(definition, WorkingDayTimer):
+            continue
+        at = definition.next_fire(task)
+        if at is None:
+            continue
+        attached = next(t for t in task.parent.children if t is not task and
+                        not isinstance(getattr(t.task_spec, "event_definition", None), WorkingDayTimer))
+        out.append(ArmedTimer(task.task_spec.name, definition.kind, task.task_spec.bpmn_name or definition.name,
+                              str(attached.id), attached.task_spec.name, at))
+    return sorted(out, key=lambda t: (t.fire_at, t.name))
 
 
 class WorkflowEngine:
@@ -101,27 +128,41 @@ class WorkflowEngine:
             raise NotFound(f"Версия схемы {spec_hash[:12]} не загружена") from None
 
     # ---- routes --------------------------------------------------------------------------
-    def start(self, spec_hash: str, card: dict[str, Any], today: date) -> Snapshot:
+    def start(self, spec_hash: str, card: dict[str, Any], today: date, clock: TimerClock | None = None) -> Snapshot:
         bundle = self.bundle(spec_hash)
         box = CardBox(lambda: card)
-        engine = self._script_engine(box, today)
+        engine = self._script_engine(box, today, clock)
         workflow = QuickWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
         ready = self._advance(workflow, bundle)
         return self._snapshot(workflow, bundle, box, engine, ready)
 
     def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
-                 today: date, load_card: CardLoader) -> Snapshot:
-        """Complete a ready human task with already validated data and run the engine on."""
+                 today: date, load_card: CardLoader, clock: TimerClock | None = None) -> Snapshot:
+        """Complete a ready human task with already validated data and run the engine on. Timers
+        that are due fire first (`Snapshot.fired`): they were due before the submission came."""
         bundle = self.bundle(spec_hash)
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
-        workflow.script_engine = engine = self._script_engine(box, today)
+        workflow.script_engine = engine = self._script_engine(box, today, clock)
         self._guard(workflow.refresh_timers)  # a timer that is due wins over the submission
         task = self._ready_task(workflow, engine_task_id)
         task.data[task.task_spec.name] = copy.deepcopy(submission)
         self._guard(task.run)
         ready = self._advance(workflow, bundle)
         return self._snapshot(workflow, bundle, box, engine, ready)
+
+    def fire_timers(self, spec_hash: str, state: str, clock: TimerClock, load_card: CardLoader) -> Snapshot:
+        """Let the timers that are due by `clock.now` fire (the background worker's call)."""
+        bundle = self.bundle(spec_hash)
+        box = CardBox(load_card)
+        workflow = self._codec.load(state, bundle)
+        workflow.script_engine = engine = self._script_engine(box, clock.now.date(), clock)
+        self._guard(workflow.refresh_timers)
+        ready = self._advance(workflow, bundle)
+        return self._snapshot(workflow, bundle, box, engine, ready)
+
+    def timers(self, spec_hash: str, state: str) -> list[ArmedTimer]:
+        return armed_timers(self._codec.load(state, self.bundle(spec_hash)))
 
     def ready(self, spec_hash: str, state: str) -> list[ReadyTask]:
         bundle = self.bundle(spec_hash)
@@ -132,8 +173,9 @@ class WorkflowEngine:
         return copy.deepcopy(self._ready_task(workflow, engine_task_id).data)
 
     # ---- internals -----------------------------------------------------------------------
-    def _script_engine(self, box: CardBox, today: date) -> RestrictedScriptEngine:
-        return RestrictedScriptEngine(RestrictedEnvironment(self.handlers, StepContext(today), box))
+    def _script_engine(self, box: CardBox, today: date, clock: TimerClock | None = None) -> RestrictedScriptEngine:
+        clock = clock or default_clock(today)
+        return RestrictedScriptEngine(RestrictedEnvironment(self.handlers, StepContext(today), box, clock))
 
     @staticmethod
     def _ready_task(workflow: BpmnWorkflow, engine_task_id: str):
@@ -195,6 +237,8 @@ class WorkflowEngine:
             finished=workflow.completed,
             card=box.card if box.changed else None,
             documents=list(engine.environment.documents),
+            fired=sorted(engine.environment.timer_clock.fired, key=lambda f: (f.scheduled_at, f.name)),
+            timers=armed_timers(workflow),
         )
 
 
@@ -202,15 +246,40 @@ class ReplaySession:
     """A workflow kept in memory while an auditor's replay re-executes recorded completions
     (no serialization between steps). Plain data in, plain data out."""
 
-    def __init__(self, engine: WorkflowEngine, spec_hash: str, card: dict[str, Any], today: date):
+    def __init__(self, engine: WorkflowEngine, spec_hash: str, card: dict[str, Any], today: date,
+                 clock: TimerClock | None = None):
         self._engine = engine
         self._bundle = engine.bundle(spec_hash)
         self.card = copy.deepcopy(card)
+        self._clock = clock or default_clock(today)
+        self._clock.replay = True  # timers fire only where the history says they did (engine/timers.py)
         box = CardBox(lambda: self.card)
         self._workflow = QuickWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
-                                       script_engine=engine._script_engine(box, today))
+                                       script_engine=engine._script_engine(box, today, self._clock))
         self._ready_tasks = engine._advance(self._workflow, self._bundle)
         self._take_card(box)
+
+    def _at(self, now: datetime | None) -> TimerClock:
+        self._clock.fired.clear()
+        self._clock.force.clear()
+        if now is not None:
+            self._clock.now = now
+        return self._clock
+
+    def timers(self) -> list[ArmedTimer]:
+        return armed_timers(self._workflow)
+
+    def fire(self, name: str, now: datetime | None = None) -> list[FiredTimer]:
+        """Fire the armed timer `name` as the history records; what fired (empty: it was not armed)."""
+        clock = self._at(now)
+        clock.force.add(name)
+        box = CardBox(lambda: self.card)
+        self._workflow.script_engine = self._engine._script_engine(box, clock.now.date(), clock)
+        self._engine._guard(self._workflow.refresh_timers)
+        clock.force.clear()  # fired once: an escalation updated again while the engine runs on must not repeat
+        self._ready_tasks = self._engine._advance(self._workflow, self._bundle)
+        self._take_card(box)
+        return list(clock.fired)
 
     def _take_card(self, box: CardBox) -> None:
         if box.changed:
@@ -223,13 +292,14 @@ class ReplaySession:
     def finished(self) -> bool:
         return self._workflow.completed
 
-    def complete(self, name: str, submission: dict[str, Any], today: date) -> list[DocumentRequest]:
+    def complete(self, name: str, submission: dict[str, Any], today: date,
+                 now: datetime | None = None) -> list[DocumentRequest]:
         """Complete the ready task named `name`; TaskAlreadyDone when no such task is ready."""
         ready = [t for t in self._ready_tasks if t.task_spec.name == name]
         if len(ready) != 1:
             raise TaskAlreadyDone(f"задача {name} не ожидала выполнения")
         box = CardBox(lambda: self.card)
-        engine = self._engine._script_engine(box, today)
+        engine = self._engine._script_engine(box, today, self._at(now))
         self._workflow.script_engine = engine
         task = ready[0]
         task.data[name] = copy.deepcopy(submission)

@@ -39,11 +39,12 @@ class CardBox:
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    def __init__(self, handlers: HandlerRegistry, context: StepContext, card: CardBox):
+    def __init__(self, handlers: HandlerRegistry, context: StepContext, card: CardBox, timer_clock=None):
         super().__init__({})
         self._handlers = handlers
         self._context = context
         self._card = card
+        self.timer_clock = timer_clock  # what the working-day timers read (engine/timers.py)
 
     @property
     def documents(self) -> list[DocumentRequest]:

@@ -2,8 +2,9 @@
 
 A deployment is refused (WorkflowRejected, every problem listed) when the files do not
 validate against the BPMN 2.0 XSD, when an expression is outside the allowed language, when
-a script is present (business logic belongs in service/tasks), or when a user task names an
-unknown role or form, or a service task an unknown handler.
+a script is present (business logic belongs in service/tasks), when a user task names an
+unknown role or form, or a service task an unknown handler, or when a timer is anything but a
+non-interrupting boundary event of a user task in the working-day notation (engine/timers.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask, UserTask
 
 from service.domain.errors import UnsafeExpression, WorkflowRejected
 from service.engine.expressions import compile_expression
+from service.engine.timers import TimerNotationError, parse_timer, working_day_timer
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -27,9 +31,10 @@ NS = {
 }
 # Elements whose text the engine would evaluate as an expression.
 EXPRESSION_XPATHS = (
-    "//bpmn:conditionExpression", "//bpmn:timeDuration", "//bpmn:timeDate", "//bpmn:timeCycle",
-    "//bpmn:loopCardinality", "//bpmn:completionCondition", "//bpmn:loopCondition",
+    "//bpmn:conditionExpression", "//bpmn:loopCardinality", "//bpmn:completionCondition", "//bpmn:loopCondition",
 )
+# Timer texts: only the working-day notation of service/engine/timers.py, never evaluated.
+TIMER_XPATHS = ("//bpmn:timeDuration", "//bpmn:timeDate", "//bpmn:timeCycle")
 # Elements that would run as Python statements: never allowed.
 SCRIPT_XPATHS = ("//bpmn:script", "//spiff:preScript", "//spiff:postScript", "//bpmn:scriptTask")
 
@@ -95,6 +100,12 @@ def _lint_expressions(name: str, root, problems: list[str]) -> None:
             compile_expression(expression)
         except UnsafeExpression as exc:
             problems.append(f"{name}: {exc.message}")
+    for xp in TIMER_XPATHS:
+        for node in root.xpath(xp, namespaces=NS):
+            try:
+                parse_timer(node.text or "")
+            except TimerNotationError as exc:
+                problems.append(f"{name}: {exc} (строка {node.sourceline})")
 
 
 def _human_task(task_spec, roles: set[str], forms: set[str], problems: list[str]) -> HumanTaskSpec | None:
@@ -115,6 +126,27 @@ def _human_task(task_spec, roles: set[str], forms: set[str], problems: list[str]
 
 def _names(value: str | None) -> tuple[str, ...]:
     return tuple(k.strip() for k in (value or "").split(",") if k.strip())
+
+
+def _install_timers(process, problems: list[str]) -> None:
+    """Timer events become working-day timers (service/engine/timers.py); a timer is allowed only
+    as a non-interrupting boundary event of a user task."""
+    for task_spec in process.task_specs.values():
+        definition = getattr(task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        where = f"таймер {task_spec.name}"
+        if not isinstance(task_spec, BoundaryEvent):
+            problems.append(f"{where}: таймер допускается только как граничное событие задачи")
+            continue
+        if task_spec.cancel_activity:
+            problems.append(f"{where}: таймер должен быть непрерывающим (cancelActivity=\"false\")")
+            continue
+        attached = [t for t in task_spec.inputs[0].outputs if not isinstance(t, BoundaryEvent)]
+        if not attached or not isinstance(attached[0], UserTask):
+            problems.append(f"{where}: таймер ставится только на пользовательскую задачу")
+            continue
+        task_spec.event_definition = working_day_timer(definition.name, definition.expression)
 
 
 def build_bundle(files: dict[str, bytes], process_id: str, *, roles: set[str], forms: set[str],
@@ -140,6 +172,7 @@ def build_bundle(files: dict[str, bytes], process_id: str, *, roles: set[str], f
         raise WorkflowRejected([f"нет процесса {process_id!r}"]) from None
     human: dict[str, HumanTaskSpec] = {}
     for process in [spec, *subprocess_specs.values()]:
+        _install_timers(process, problems)
         for task_spec in process.task_specs.values():
             if isinstance(task_spec, UserTask):
                 info = _human_task(task_spec, roles, forms, problems)

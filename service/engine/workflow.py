@@ -15,7 +15,9 @@ answers in the same order, filtered by SpiffWorkflow's own `BpmnTaskFilter`:
   subprocess before its children. Sorting the paths gives the walk's order. When many tasks
   match, the tree is walked instead (`walk`), with the same rules.
 * `update_waiting_tasks`: when the workflow has no WAITING task nothing is walked (an update
-  only runs on WAITING tasks, so none can appear); otherwise it walks as SpiffWorkflow does.
+  only runs on WAITING tasks, so none can appear); when only working-day timers wait (the
+  reminders and escalations of engine/timers.py, whose updates touch nothing but their own task
+  and the clock) they are updated without a walk; otherwise it walks as SpiffWorkflow does.
 
 Depth is counted as real depth (SpiffWorkflow's counter drifts when it leaves a subprocess);
 loop compaction keeps a route ~40 deep, far from the limit either way. Queries with iterator
@@ -34,6 +36,8 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+
+from service.engine.timers import WorkingDayTimer
 
 MAX_DEPTH = 1000  # SpiffWorkflow's iterator default
 PLACED_AT_MOST = 6  # more matches than this: one walk costs less than placing each
@@ -122,8 +126,22 @@ class QuickFinding:
         placed.sort(key=itemgetter(0))
         return [task for _, task in placed]
 
+    def _remove_task(self, task_id) -> None:
+        # SpiffWorkflow forgets to drop a removed task from the event manager (a reset over a task
+        # with a waiting boundary timer): `refresh_timers` would then update a task with no parent
+        task = self.tasks.get(task_id)
+        if task is not None:
+            self.top_workflow.event_manager.remove_task(task)
+        super()._remove_task(task_id)
+
     def update_waiting_tasks(self) -> None:
-        if not any(task._state == TaskState.WAITING for task in self.tasks.values()):
+        waiting = [task for task in self.tasks.values() if task._state == TaskState.WAITING]
+        if not waiting:
+            return
+        if all(isinstance(getattr(task.task_spec, "event_definition", None), WorkingDayTimer) for task in waiting):
+            # only timers wait: each update reads its own task and the clock, so the order is free
+            for task in waiting:
+                task.task_spec._update(task)
             return
         # SpiffWorkflow walks with its plain iterator here: this workflow only, not its subprocesses
         for task in walk(self.task_tree, TaskState.WAITING, into_subprocesses=False):

@@ -16,6 +16,7 @@ from service.domain.access import Actor, require_admin
 from service.domain.errors import FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.states import EventKind, RouteStatus, TaskState
 from service.forms import pointers
+from service.services import timers
 from service.services.context import ServiceContext
 from service.services.events import append_event
 from service.services.routes import load_task
@@ -70,6 +71,7 @@ def cancel_route(ctx: ServiceContext, actor: Actor, route_id: int, reason: Any) 
             task.state, task.completed_at = TaskState.CANCELLED, now
         route.status = route.stage = RouteStatus.CANCELLED
         route.updated_at = now
+        timers.arm(s, route, [])  # a cancelled route reminds nobody
         append_event(s, route_id=route_id, at=now, kind=EventKind.ADMIN_CANCELLED, actor_id=actor.user_id,
                      data={"reason": why, "cancelled": [t.id for t in open_tasks]})
         uow.commit()

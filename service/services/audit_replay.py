@@ -15,6 +15,7 @@ from service.domain.access import Actor, require_auditor
 from service.domain.errors import NotFound, ServiceError
 from service.domain.states import DOCUMENT_EVENTS, DocumentState, EventKind, RouteStatus, TaskState
 from service.engine.adapter import ReplaySession
+from service.services import timers
 from service.services.audit import Finding, Report, check_chain
 from service.services.context import ServiceContext
 
@@ -93,7 +94,8 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
     if created.kind != EventKind.ROUTE_CREATED or "card" not in created.data:
         raise Divergence.at(1, "событие route_created с исходной картой", created.kind)
     spec_hash = _spec_for(ctx, s, created.data["spec"])
-    session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date())
+    session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date(),
+                            timers.clock_for(ctx, s, created.at))
     open_tasks = {t["id"]: t for t in created.data.get("opened", [])}
     last, cancelled = created, False
     for e in events[1:]:
@@ -115,6 +117,9 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
             open_tasks.clear()
             cancelled = True
             continue
+        if e.kind == EventKind.TIMER_FIRED:
+            _replay_timer(session, e, open_tasks, cancelled)
+            continue
         if e.kind != EventKind.TASK_COMPLETED:
             continue
         if cancelled:
@@ -127,7 +132,7 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
         if opened["assignee_id"] != assignee:
             raise Divergence.at(e.seq, f"исполнитель {opened['assignee_id']}", f"выполнил {assignee}")
         try:
-            session.complete(e.task_name, e.data.get("submission", {}), e.at.date())
+            session.complete(e.task_name, e.data.get("submission", {}), e.at.date(), e.at)
         except ServiceError:
             ready_names = sorted(t.name for t in session.ready())
             raise Divergence.at(e.seq, f"готовая задача {e.task_name}",
@@ -143,7 +148,23 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
     return {"seq": last.seq, "at": last.at.isoformat(), "card": copy.deepcopy(session.card),
             "finished": session.finished, "cancelled": cancelled,
             "open_tasks": sorted(({"name": t["name"], "assignee_id": t["assignee_id"], "task_id": tid}
-                                  for tid, t in open_tasks.items()), key=lambda t: t["name"])}
+                                  for tid, t in open_tasks.items()), key=lambda t: t["name"]),
+            "timers": [] if cancelled else [{"name": t.name, "kind": t.kind, "task_name": t.task_name,
+                                             "fire_at": t.fire_at.isoformat()} for t in session.timers()]}
+
+
+def _replay_timer(session: ReplaySession, e, open_tasks: dict, cancelled: bool) -> None:
+    """A recorded timer fires at its point of the history: it must be armed on a task that was
+    waiting then, and fire as the same kind and round (engine/timers.py: a replay never reads the clock)."""
+    timer, kind, round_ = e.data.get("timer", ""), e.data.get("kind"), e.data.get("round")
+    if cancelled or (e.task_id is not None and e.task_id not in open_tasks):
+        raise Divergence.at(e.seq, f"задача {e.task_name} ждёт выполнения, на ней таймер {timer}",
+                            "задача уже закрыта")
+    fired = session.fire(timer, e.at)
+    if [(f.name, f.kind, f.round) for f in fired] != [(timer, kind, round_)]:
+        armed = ", ".join(f"{t.name} ({t.kind})" for t in session.timers()) or "ничего"
+        raise Divergence.at(e.seq, f"по схеме взведены таймеры: {armed}",
+                            f"сработал таймер {timer} ({kind}, раз {round_})")
 
 
 def _compare_with_stored(s, route: Route, state: dict[str, Any]) -> Finding | None:

@@ -229,6 +229,12 @@ def test_route_through_the_whole_chain_in_the_browser(live, visitor):
     do(tutor, rid, "correction")  # activity 2 replaced: VALID["correction"]
     do(teacher, rid, "correction_signatures_teacher", {"decision": "return", "comment": REFUSAL})
 
+    tutor.goto(f"/routes/{rid}")  # the diagram draws the timers of the waiting task; the page names the next one
+    tutor.page.wait_for_selector('#diagram [data-element-id="correction_reminder"]')
+    assert "Ближайший таймер" in tutor.page.locator("#timers").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    tutor.page.locator("#diagram").screenshot(path=str(ARTIFACTS / "route_diagram_timers.png"))
+
     open_task(tutor, rid, "correction")
     assert REFUSAL in tutor.page.locator("#remarks").inner_text()
     sample = VALID["correction"]
