@@ -1,5 +1,5 @@
 """The background worker (`flask --app service worker`): a Huey consumer that sends the e-mail outbox,
-queues the daily digests and (later) fires timers.
+queues the daily digests, fires the routes' BPMN timers and records expired delegations.
 
 Storage (IOM_WORKER): `sqlite` (default: <instance>/worker.sqlite3, no server needed), `redis`
 (IOM_REDIS_URL, default redis://127.0.0.1:6379/0) or `immediate` (in memory, tasks run at once: tests).
@@ -70,9 +70,19 @@ def where(huey: Huey) -> str:
     return "память процесса (immediate)"
 
 
-def run_timers(ctx: Any) -> None:
-    """Timer work of the workflows. TODO(issue 12): fire the BPMN timer events (deadline reminders,
-    escalations) here once the engine exposes due timers."""
+def run_timers(ctx: Any) -> int:
+    """Fire the routes' due BPMN timers (reminders, escalations: service/services/timers.py); one
+    indexed query when nothing is due."""
+    from service.services import timers
+
+    return timers.fire_due(ctx)
+
+
+def expire_delegations(ctx: Any) -> int:
+    """Record the end of delegations whose date range is over (one event each)."""
+    from service.services import delegations
+
+    return delegations.expire_due(ctx)
 
 
 def send_mail(ctx: Any, limit: int | None = None, budget_s: float = LEASE_SECONDS / 2) -> int:
@@ -99,8 +109,9 @@ def queue_digests(ctx: Any) -> None:
 
 
 def periodic_work(ctx: Any) -> None:
-    """One tick: send due letters, queue due digests, timers; a failing step does not stop the others."""
-    for step in (send_mail, queue_digests, run_timers):
+    """One tick: send due letters, queue due digests, fire timers, expire delegations; a failing step
+    does not stop the others."""
+    for step in (send_mail, queue_digests, run_timers, expire_delegations):
         try:
             step(ctx)
         except Exception:  # the next tick retries; the failure is in the worker's log

@@ -8,6 +8,7 @@ from service.api import (
     audit,
     auth,
     calendar,
+    delegations,
     documents,
     imports,
     notifications,
@@ -25,7 +26,8 @@ from service.api import (
 )
 
 # Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
-DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters, notifications, calendar)
+DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters, notifications, calendar,
+              delegations)
 
 
 def init_app(app: Flask) -> None:

@@ -112,10 +112,26 @@ class RouteRef(Response):
     teacher: PersonRef
 
 
+class DelegationRef(Response):
+    """Поручение: его номер и дата («по поручению от …»)"""
+
+    id: int
+    granted_on: Date
+
+
+class DelegatedFor(Response):
+    """Задача другого сотрудника, которую я выполняю по его поручению"""
+
+    person: PersonRef
+    delegation: DelegationRef
+
+
 class MyTask(TaskRow):
     """Задача из моего списка, с маршрутом, к которому она относится"""
 
     route: RouteRef
+    delegated_for: DelegatedFor = absent(description="Задача другого сотрудника по его поручению мне («за <ФИО>»); "
+                                                     "у моих собственных задач поля нет")
 
 
 class TaskList(Response):
@@ -144,6 +160,9 @@ class Signature(Response):
     signed_at: DateTime
     sha256: Annotated[Sha256, Field(description="SHA-256 подписанного содержимого")]
     valid: Annotated[bool, Field(description="Подпись относится к хранимым байтам документа")]
+    on_behalf_of: PersonRef = absent(description="Подписано по поручению: чья это была задача (ФИО на момент "
+                                                 "подписи); у обычной подписи поля нет")
+    delegation: DelegationRef = absent(description="Поручение, по которому подписано")
 
 
 class DocumentFiles(Response):
@@ -215,10 +234,25 @@ class TaskView(TaskRow):
     prefill: Annotated[AnyObject | None, Field(description="Данные для предзаполнения формы")]
     can_complete: Annotated[bool, Field(description="Может ли текущий пользователь выполнить задачу")]
     signs: Annotated[Signing | None, Field(description="Для задачи подписания — что подписывается; иначе null")]
+    delegated_for: DelegatedFor = absent(description="Я могу выполнить задачу по поручению исполнителя: за кого и "
+                                                     "по какому поручению")
+
+
+class RouteTimerRow(Response):
+    """Таймер схемы на ожидающей задаче: напоминание до срока или эскалация после него"""
+
+    name: Annotated[str, Field(description="Граничное событие в BPMN")]
+    title: str
+    kind: Annotated[Literal["reminder", "escalation"], Field(description="reminder — напоминание исполнителю; "
+                                                                       "escalation — ответственному о просрочке")]
+    task_id: str | None
+    task_name: str
+    task_title: str
+    fire_at: DateTime
 
 
 class RouteView(Response):
-    """Маршрут: этап, карточка, данные процесса, открытые задачи"""
+    """Маршрут: этап, карточка, данные процесса, открытые задачи, таймеры"""
 
     id: int
     title: str
@@ -240,6 +274,7 @@ class RouteView(Response):
     started_on: Date | None
     ended_on: Date | None
     version: int | None
+    timers: Annotated[list[RouteTimerRow], Field(description="Взведённые таймеры, ближайший первым")]
 
 
 EVENT_KIND_TEXT = (
@@ -249,7 +284,12 @@ EVENT_KIND_TEXT = (
     "user_agent; у signature_rejected (неверный пароль) — document_id, reason, ip, user_agent; "
     "ip и user_agent (устройство подписавшего) видят только аудитор и администратор, остальным они не "
     "показываются; у admin_reassigned — from, to (идентификаторы исполнителей), reason; у admin_cancelled — "
-    "reason, cancelled (идентификаторы снятых задач); у admin_card_edited — pointer, old, new, reason. "
+    "reason, cancelled (идентификаторы снятых задач); у admin_card_edited — pointer, old, new, reason; "
+    "у timer_fired (сработал таймер схемы на задаче task_id) — "
+    "timer (граничное событие), kind (reminder | escalation), title, scheduled_at (когда был назначен), round "
+    "(который раз). "
+    "У task_completed и document_signed, выполненных по поручению, в data — delegation: {id, granted_on, by}, "
+    "а on_behalf_of — поручитель, чья это была задача. "
     "События системной цепочки (не относятся к маршруту): " + ", ".join(_values(SYSTEM_EVENT_KINDS)))
 
 
@@ -409,6 +449,15 @@ class ReplayTask(Response):
     task_id: str
 
 
+class ReplayTimer(Response):
+    """Таймер схемы, взведённый на ожидающей задаче на этот момент"""
+
+    name: Annotated[str, Field(description="Граничное событие в BPMN")]
+    kind: Literal["reminder", "escalation"]
+    task_name: str
+    fire_at: Annotated[DateTime, Field(description="Когда сработает (по производственному календарю на сегодня)")]
+
+
 class ReplayState(Response):
     """Состояние маршрута, полученное повтором событий"""
 
@@ -418,6 +467,8 @@ class ReplayState(Response):
     finished: Annotated[bool, Field(description="Процесс по схеме дошёл до конца")]
     cancelled: Annotated[bool, Field(description="Маршрут отменён администратором")]
     open_tasks: Annotated[list[ReplayTask], Field(description="Задачи, открытые на этот момент (по имени задачи)")]
+    timers: Annotated[list[ReplayTimer], Field(description="Таймеры (напоминания, эскалации), взведённые "
+                                                           "на этот момент")]
 
 
 class AsOfState(ReplayState):

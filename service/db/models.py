@@ -344,6 +344,12 @@ class Signature(Base):
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
     user_agent: Mapped[str] = mapped_column(sa.String(400), default="")
+    # Signed by a delegate for the task's assignee (migration 0011): whose task, their name as at
+    # signing, the delegation and its date — the signature sheet (format 3+) prints them.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    on_behalf_name: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    delegation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("delegations.id"))
+    delegated_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class TaskDraft(Base):

@@ -35,9 +35,12 @@ def ru_date(value: str | date | None) -> str:
 # issued before a change still re-render to their recorded SHA-256.
 #   1 (absent): "02.12.2026 11:05 UTC"
 #   2: the region's time with the zone named: "02.12.2026 14:05 МСК", "02.12.2026 16:05 МСК+2"
+#   3: as 2, and a delegate's signature names the delegation after the signer's name:
+#      "Завучева О. Н., за Директорова Е. В., по поручению от 01.09.2026"
 FORMAT_UTC = 1
 FORMAT_LOCAL = 2
-CURRENT_FORMAT = FORMAT_LOCAL
+FORMAT_DELEGATION = 3
+CURRENT_FORMAT = FORMAT_DELEGATION
 MOSCOW = timedelta(hours=3)
 
 
@@ -154,7 +157,15 @@ def signature_rows(signatures, data: dict[str, Any] | None = None) -> list[dict[
     signed; times in the format the document version recorded in its `data` (absent: UTC)."""
     data = data or {}
     fmt, timezone = data.get("format", FORMAT_UTC), data.get("timezone")
-    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": s.signer_name,
+    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": signer_line(s, fmt),
              "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at, fmt, timezone),
              "sha256": s.sha256}
             for s in signatures]
+
+
+def signer_line(signature, fmt: int) -> str:
+    """The signer's name; from format 3, a delegate's with «, за <кого>, по поручению от <дата>»."""
+    if fmt < FORMAT_DELEGATION or getattr(signature, "delegation_id", None) is None:
+        return signature.signer_name
+    return (f"{signature.signer_name}, за {signature.on_behalf_name}, по поручению от "
+            f"{ru_date(signature.delegated_on)}")

@@ -42,10 +42,13 @@ class RouteFacts:
     centre_id: int
 
 
-def completion_mode(actor: Actor, assignee_id: int, assignee_name: str) -> str:
-    """'self' when the actor is the assignee, 'on_behalf' for an admin; otherwise refused."""
+def completion_mode(actor: Actor, assignee_id: int, assignee_name: str, delegated: bool = False) -> str:
+    """'self' when the actor is the assignee; 'delegated' when a delegation in force lets them act
+    for the assignee (service/services/delegated.py decides); 'on_behalf' for an admin; otherwise refused."""
     if actor.user_id == assignee_id:
         return "self"
+    if delegated:
+        return "delegated"
     if actor.is_admin:
         return "on_behalf"
     raise NotAllowed(f"Задача назначена другому участнику (исполнитель: {assignee_name}). "

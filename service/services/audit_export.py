@@ -14,6 +14,7 @@ from docx.shared import Pt
 from service.db.models import Event
 from service.documents.context import local_iso
 from service.domain.access import Actor, require_auditor
+from service.domain.delegation import performed_by
 from service.domain.errors import NotFound
 from service.services import audit, pdfs, pep, views
 from service.services.context import ServiceContext
@@ -102,9 +103,8 @@ def _certificate_docx(data: dict[str, Any], acceptances: list[dict[str, Any]] | 
     for e in data["events"]:
         title = e["data"].get("title")
         what = EVENT_TITLES.get(e["kind"], e["kind"]) + (f": {title}" if title else "")
-        who = (e["actor"] or {}).get("name") or "система"
-        if e["on_behalf_of"]:
-            who += f" (от имени исполнителя: {e['on_behalf_of']['name']})"
+        who = performed_by((e["actor"] or {}).get("name") or "система", (e["on_behalf_of"] or {}).get("name"),
+                           e["data"].get("delegation"))
         for cell, text in zip(table.add_row().cells, [str(e["seq"]), local_iso(e["at"], timezone), who, what,
                                                       e["hash"][:16] + "…"], strict=True):
             cell.text = text

@@ -4,7 +4,7 @@ verification of a file someone brings back."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from service.documents.context import build_context, formatting, local_iso, sign
 from service.documents.contract import KINDS, TEMPLATE_FILES
 from service.documents.render import Template, load_template, render
 from service.domain.access import Actor, require_admin
+from service.domain.delegation import on_behalf_text
 from service.domain.errors import (
     ConcurrentUpdate,
     DocumentChanged,
@@ -194,7 +195,7 @@ def signature_needed(signs: str, submission: Any) -> bool:
 def check_signature(ctx: ServiceContext, session, actor, task, signs: str, mode: str, signature: Any,
                     client: Client) -> Document:
     """Before the step: the signer is who they say (password) and signs what they were shown."""
-    if mode != "self":
+    if mode not in ("self", "delegated"):  # a delegate signs with their own password, naming the delegation
         raise NotAllowed("Подписать документ за другого участника нельзя")
     pep.require_accepted(session, actor.user_id)  # the ПЭП regulation in force, accepted before signing
     doc = pending_document(session, task.route_id, signs)
@@ -238,17 +239,21 @@ def _record_refusal(ctx: ServiceContext, task, doc: Document, actor, login: str,
 
 
 def add_signature(session, doc: Document, actor, task, role: str, action: str, now: datetime,
-                  client: Client) -> Signature:
+                  client: Client, delegation: dict[str, Any] | None = None) -> Signature:
+    """`delegation` ({id, granted_on, by}): a delegate signs for the task's assignee."""
     row = Signature(document_id=doc.id, signer_id=actor.user_id, signer_name=actor.full_name, role=role,
                     action=action, task_id=task.id, sha256=doc.content_sha256, signed_at=now, ip=client.ip[:64],
                     user_agent=client.user_agent[:400])
+    if delegation:
+        row.on_behalf_of_id, row.on_behalf_name = task.assignee_id, delegation["by"][:300]
+        row.delegation_id, row.delegated_on = delegation["id"], date.fromisoformat(delegation["granted_on"])
     session.add(row)
     session.flush()
     append_event(session, route_id=task.route_id, at=now, kind=EventKind.DOCUMENT_SIGNED, actor_id=actor.user_id,
-                 task_id=task.id, task_name=task.name,
+                 on_behalf_of_id=row.on_behalf_of_id, task_id=task.id, task_name=task.name,
                  data={"document_id": doc.id, "kind": doc.kind, "version": doc.version, "sha256": row.sha256,
                        "action": action, "role": role, "signer_name": row.signer_name, "ip": row.ip,
-                       "user_agent": row.user_agent})
+                       "user_agent": row.user_agent, **({"delegation": delegation} if delegation else {})})
     return row
 
 
@@ -266,8 +271,22 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
         "issued_at": doc.issued_at.isoformat() if doc.issued_at else None,
         "signatures": [{"signer": {"id": s.signer_id, "name": s.signer_name}, "role": s.role,
                         "action": s.action, "signed_at": s.signed_at.isoformat(), "sha256": s.sha256,
-                        "valid": s.sha256 == actual} for s in signatures],
+                        "valid": s.sha256 == actual, **_delegated(s)} for s in signatures],
     }
+
+
+def _delegated(s: Signature) -> dict[str, Any]:
+    """For a delegate's signature: whose task and by which delegation (else nothing)."""
+    if s.delegation_id is None:
+        return {}
+    return {"on_behalf_of": {"id": s.on_behalf_of_id, "name": s.on_behalf_name},
+            "delegation": {"id": s.delegation_id, "granted_on": s.delegated_on.isoformat()}}
+
+
+def _for_whom(sig: dict[str, Any]) -> str:
+    if "on_behalf_of" not in sig:
+        return ""
+    return f", {on_behalf_text(sig['on_behalf_of']['name'], sig['delegation']['granted_on'])}"
 
 
 def verify(ctx: ServiceContext, data: bytes) -> dict[str, Any]:
@@ -284,7 +303,7 @@ def verify(ctx: ServiceContext, data: bytes) -> dict[str, Any]:
         route = s.get(Route, doc.route_id)
         info = describe(s, doc)
         which = "issued" if doc.issued_sha256 == digest else "content"
-        signers = ", ".join(f"{sig['signer']['name']} ({local_iso(sig['signed_at'], ctx.timezone)})"
+        signers = ", ".join(f"{sig['signer']['name']}{_for_whom(sig)} ({local_iso(sig['signed_at'], ctx.timezone)})"
                             for sig in info["signatures"] if sig["valid"]) or "без подписей"
         return {
             "status": "issued" if which == "issued" else "content", "sha256": digest,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.db.models import Task, TaskDraft
+from service.db.models import Route, Task, TaskDraft
 from service.domain.access import Actor
 from service.domain.errors import NotAllowed, NotFound, TaskAlreadyDone
 from service.domain.states import TaskState
+from service.services import delegated
 from service.services.context import ServiceContext
 
 
@@ -16,7 +17,8 @@ def save_draft(ctx: ServiceContext, actor: Actor, task_id: str, data: dict[str, 
         task = uow.session.get(Task, task_id)
         if task is None:
             raise NotFound("Задача не найдена")
-        if task.assignee_id != actor.user_id and not actor.is_admin:
+        if task.assignee_id != actor.user_id and not actor.is_admin and delegated.covering(
+                ctx, uow.session, actor.user_id, task, uow.session.get(Route, task.route_id)) is None:
             raise NotAllowed("Черновик может сохранить только исполнитель задачи")
         if task.state != TaskState.READY:
             raise TaskAlreadyDone("Задача уже не ожидает выполнения")

@@ -23,8 +23,8 @@ from service.domain.states import EventKind
 from service.services import mail_render
 
 KINDS = ("task_ready", "returned", "document_issued", "route_finished")
-FUTURE_KINDS = ("reminder", "escalation")  # written by the BPMN timers (reminders, escalation)
-ALL_KINDS = KINDS + FUTURE_KINDS
+TIMER_KINDS = ("reminder", "escalation")  # written when a route's BPMN timer fires (services/timers.py)
+ALL_KINDS = KINDS + TIMER_KINDS
 KIND_LABELS = {
     "task_ready": "Новая задача для меня",
     "returned": "Моя работа возвращена с замечаниями",
@@ -188,3 +188,42 @@ def notify(session, *, event: Event | None, user_id: int, kind: str, title: str,
                                 html=html, state="pending", attempts=0, next_attempt_at=at, created_at=at))
         n.email = "queued"
     return n
+
+
+def _responsible(session, route: Route, task: Task) -> list[int]:
+    """Who hears of an overdue task: the CNPPM head for the tutor's and the methodist's tasks, the
+    school head for the teacher's and the deputy's; the region's admins for a head's own task."""
+    from service.services.assignment import head_of
+
+    if task.role in ("tutor", "methodist"):
+        head = head_of(session, "cnppm_head", route.centre_id)
+        return [head] if head else []
+    if task.role in ("teacher", "deputy_head"):
+        head = head_of(session, "school_head", route.school_id)
+        return [head] if head else []
+    from service.db.models import RoleGrant
+
+    return list(session.scalars(sa.select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+                                .where(RoleGrant.role == "admin", User.is_active).distinct()))
+
+
+def _timer(session, event: Event, route: Route) -> list[dict[str, Any]]:
+    """A reminder tells the assignee; an escalation tells who is responsible. A timer that fired in the
+    request completing its own task tells nobody (the task is done)."""
+    task = session.get(Task, event.task_id) if event.task_id else None
+    if task is None or task.state != "ready":
+        return []
+    where = f"Маршрут {_quoted(route.title)}."
+    if event.data.get("kind") == "reminder":
+        return [dict(user_id=task.assignee_id, kind="reminder", title=f"Напоминание: {_quoted(task.title)}",
+                     body=f"Подходит срок задачи {_quoted(task.title)}.{_due(task)} {where}", link=f"/tasks/{task.id}")]
+    assignee = session.get(User, task.assignee_id)
+    times = int(event.data.get("round") or 1)
+    again = f" (напоминание № {times})" if times > 1 else ""
+    body = (f"Задача {_quoted(task.title)} просрочена{again}: исполнитель {assignee.full_name if assignee else '?'}."
+            f"{_due(task)} {where}")
+    return [dict(user_id=uid, kind="escalation", title=f"Просрочена задача: {_quoted(task.title)}", body=body,
+                 link=f"/routes/{route.id}") for uid in _responsible(session, route, task) if uid != task.assignee_id]
+
+
+_DECIDERS[EventKind.TIMER_FIRED] = _timer

@@ -15,7 +15,7 @@ from service.domain.access import Actor, RouteFacts, completion_mode, may_view_r
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
 from service.domain.route_rules import finished_status
 from service.domain.states import EventKind, RouteStatus, TaskState
-from service.services import documents, org
+from service.services import delegated, documents, org, timers
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import NO_CLIENT, Client, ServiceContext
 from service.services.deployments import current_spec, ensure_loaded
@@ -82,7 +82,7 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
         card["prolongs_route"] = previous.id
     if new.period:
         card["period"] = dict(new.period)
-    snap = ctx.engine.start(spec_hash, card, now.date())
+    snap = ctx.engine.start(spec_hash, card, now.date(), timers.clock_for(ctx, session, now))
     title = new.title.strip() or f"ИОМ: {teacher.full_name}"
     route = Route(teacher_id=teacher.id, tutor_id=new.tutor_id, methodist_id=new.methodist_id, school_id=school.id,
                   centre_id=centre_id, spec_id=spec.id, previous_route_id=previous.id if previous else None,
@@ -93,11 +93,13 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     session.flush()
     session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
     opened, _ = sync_tasks(session, route, snap.ready, now, zone=ctx.timezone)
-    append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
-                 data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
-                       "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
-                       "card": route.card, "opened": _opened(opened),
-                       **({"order": new.order} if new.order else {})})
+    timers.arm(session, route, snap.timers)
+    created = append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
+                           data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
+                                 "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
+                                 "card": route.card, "opened": _opened(opened),
+                                 **({"order": new.order} if new.order else {})})
+    delegated.notify_delegates(ctx, session, created, route, opened)
     # The CNPPM head's order assigning the tutor to the teacher comes with the route; a batch's
     # order lists every teacher opened with it.
     extra = {"order": new.order} if new.order else {}
@@ -151,9 +153,11 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
     with ctx.uow() as uow:
         session = uow.session
         task, route = load_task(session, task_id)
-        insider = may_view_route(actor, facts(route))
+        delegation = delegated.covering(ctx, session, actor.user_id, task, route)
+        insider = delegation is not None or may_view_route(actor, facts(route))
         assignee = session.get(User, task.assignee_id).full_name if insider else "другой участник"
-        mode = completion_mode(actor, task.assignee_id, assignee)
+        mode = completion_mode(actor, task.assignee_id, assignee, delegated=delegation is not None)
+        by_delegation = delegated.record(ctx, session, delegation) if delegation is not None else None
         if task.state != TaskState.READY:
             raise _already_done(session, task, ctx.timezone)
         _validate(ctx, task.form, submission, lambda: route.card)
@@ -164,24 +168,31 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
             signed_doc = documents.check_signature(ctx, session, actor, task, spec.signs, mode, signature, client)
         state = session.get(RouteState, route.id)
         now = ctx.clock()
+        waiting = timers.ready_tasks(session, route.id)
         snap = ctx.engine.complete(spec_hash, state.state, task.engine_task_id, submission, now.date(),
-                                   lambda: copy.deepcopy(route.card))
+                                   lambda: copy.deepcopy(route.card), timers.clock_for(ctx, session, now))
         state.state, state.data = snap.state, snap.data
         task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED, now, actor.user_id
+        timers.record_fired(session, route, snap.fired, now, waiting)  # they were due before this completion
         if snap.card is not None:
             route.card = snap.card
         if signed_doc is not None:
-            documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client)
+            documents.add_signature(session, signed_doc, actor, task, task.role, spec.action, now, client,
+                                    by_delegation)
         opened, cancelled = sync_tasks(session, route, snap.ready, now, completed=task, zone=ctx.timezone)
         _advance_route(route, snap, now)
-        append_event(session, route_id=route.id, at=now, kind=EventKind.TASK_COMPLETED, actor_id=actor.user_id,
-                     on_behalf_of_id=task.assignee_id if mode == "on_behalf" else None, task_id=task.id,
-                     task_name=task.name,
-                     data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
-                           "submission": submission, "opened": _opened(opened),
-                           "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision")})
+        completed = append_event(
+            session, route_id=route.id, at=now, kind=EventKind.TASK_COMPLETED, actor_id=actor.user_id,
+            on_behalf_of_id=task.assignee_id if mode in ("on_behalf", "delegated") else None,
+            task_id=task.id, task_name=task.name,
+            data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
+                  "submission": submission, "opened": _opened(opened),
+                  "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision"),
+                  **({"delegation": by_delegation} if by_delegation else {})})
+        delegated.notify_delegates(ctx, session, completed, route, opened)
         documents.apply_requests(ctx, session, route, snap.documents, actor.user_id, now)
         next_route_id = _finish(ctx, session, actor, route, now) if snap.finished else None
+        timers.arm(session, route, snap.timers)
         uow.commit()
         return {"task_id": task.id, "route_id": route.id, "stage": route.stage, "status": route.status,
                 "opened": [t.id for t in opened], "next_route_id": next_route_id}

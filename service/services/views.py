@@ -11,7 +11,7 @@ from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task,
 from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
-from service.services import documents
+from service.services import delegated, documents, timers
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
@@ -76,6 +76,7 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
         next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
         now, waited = ctx.clock(), _waited(ctx, s)
         state = s.get(RouteState, route.id)
+        titles = {t.id: t.title for t in tasks}
         return {
             "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
             "stage_title": STAGE_TITLES.get(route.stage, route.stage),
@@ -90,6 +91,9 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
             "previous_route_id": route.previous_route_id, "next_route_id": next_id,
             "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
             "ended_on": _iso(route.ended_on), "version": state.version if state else None,
+            "timers": [{"name": t.name, "title": t.title, "kind": t.kind, "task_id": t.task_id,
+                        "task_name": t.task_name, "task_title": titles.get(t.task_id, t.task_name),
+                        "fire_at": _iso(t.fire_at)} for t in timers.armed(s, route.id)],
         }
 
 
@@ -148,7 +152,42 @@ def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
                 item["document"] = labels.get(task.id)
                 item["overdue_days"] = overdue_days(task.due_at, now, calendar, ctx.timezone)
             out.append(item)
-        return out
+        extra = _delegated_rows(ctx, s, actor, now, waited, calendar, documents)
+        return _merged(out, extra, sort) if extra else out
+
+
+def _delegated_rows(ctx: ServiceContext, s, actor: Actor, now, waited, calendar, documents: bool) -> list[dict]:
+    """The tasks others delegated to the actor that are in force today, marked «за <ФИО>»."""
+    from service.services.queues import overdue_days
+    from service.services.signing_labels import signing_labels
+
+    found = delegated.tasks_for(ctx, s, actor.user_id)
+    if not found:
+        return []
+    names = _names(s, [*(t.assignee_id for t, _, _ in found), *(r.teacher_id for _, r, _ in found)])
+    labels = signing_labels(ctx, s, [(t, r.spec_id) for t, r, _ in found]) if documents else {}
+    out = []
+    for task, route, d in found:
+        item = _task_row(task, names, now, waited)
+        item["route"] = _route_ref(route.id, route.title, route.stage, route.teacher_id, names)
+        item["delegated_for"] = _delegated_for(ctx, d, names.get(task.assignee_id))
+        if documents:
+            item["document"] = labels.get(task.id)
+            item["overdue_days"] = overdue_days(task.due_at, now, calendar, ctx.timezone)
+        out.append(item)
+    return out
+
+
+def _delegated_for(ctx: ServiceContext, d, name: str | None) -> dict[str, Any]:
+    return {"person": {"id": d.delegator_id, "name": name},
+            "delegation": {"id": d.id, "granted_on": delegated.granted_on(ctx, d)}}
+
+
+def _merged(own: list[dict], extra: list[dict], sort: str) -> list[dict]:
+    """One list in the inbox's order (service/services/queues.py queue_order)."""
+    if sort == "due":
+        return sorted(own + extra, key=lambda t: (t["due_at"] is None, t["due_at"] or "", t["created_at"], t["id"]))
+    return sorted(own + extra, key=lambda t: (t["created_at"], t["id"]))
 
 
 def _remarks(s, task: Task) -> list[dict[str, Any]]:
@@ -172,7 +211,8 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
     with ctx.uow() as uow:
         s = uow.session
         task, route = load_task(s, task_id)
-        if task.assignee_id != actor.user_id and not actor.is_admin:
+        delegation = delegated.covering(ctx, s, actor.user_id, task, route) if task.state == "ready" else None
+        if task.assignee_id != actor.user_id and not actor.is_admin and delegation is None:
             try:
                 require_view_route(actor, facts(route))
             except NotAllowed:
@@ -184,8 +224,11 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
         view["card"] = route.card
         view["remarks"] = _remarks(s, task) if task.state == "ready" else []
         view["prefill"] = _prefill(ctx, s, task, route) if task.state == "ready" else None
-        view["can_complete"] = task.state == "ready" and (task.assignee_id == actor.user_id or actor.is_admin)
+        view["can_complete"] = task.state == "ready" and (task.assignee_id == actor.user_id or actor.is_admin
+                                                          or delegation is not None)
         view["signs"] = _signing(ctx, s, task, route)
+        if delegation is not None:
+            view["delegated_for"] = _delegated_for(ctx, delegation, names.get(task.assignee_id))
         return view
 
 

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         audit_pages,
         auth,
         calendar_page,
+        delegations,
         formatting,
         import_page,
         lists,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.documents.contract import KINDS
+from service.domain.delegation import performed_by
 
 EVENT_TITLES = {
     "route_created": "Маршрут создан", "task_completed": "Выполнен шаг", "document_prepared": "Подготовлен документ",
@@ -14,6 +15,8 @@ EVENT_TITLES = {
     "route_prolonged": "Маршрут продлён", "route_prolonged_as": "Создан маршрут продления",
     "admin_card_edited": "Карта исправлена администратором",
     "admin_reassigned": "Задача переназначена администратором", "admin_cancelled": "Маршрут отменён администратором",
+    "delegation_granted": "Дано поручение", "delegation_revoked": "Поручение отозвано",
+    "delegation_expired": "Срок поручения истёк",
 }
 
 
@@ -56,8 +59,8 @@ def event_line(e: dict[str, Any]) -> str:
 
 def event_actor(e: dict[str, Any]) -> str:
     """Who did it; for an admin acting for the assignee, whose task it was — phrased so that any
-    name in any gender reads right: «Админов А. А. (от имени исполнителя: Иванова И. И.)»."""
+    name in any gender reads right: «Админов А. А. (от имени исполнителя: Иванова И. И.)»; for a
+    delegate, «Завучева О. Н., за Директорова Е. В., по поручению от 01.09.2026»."""
     who = e["actor"]["name"] if e.get("actor") else "система"
-    if e.get("on_behalf_of"):
-        who += f" (от имени исполнителя: {e['on_behalf_of']['name']})"
-    return who
+    behalf = (e.get("on_behalf_of") or {}).get("name")
+    return performed_by(who, behalf, (e.get("data") or {}).get("delegation"))

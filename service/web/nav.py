@@ -18,6 +18,8 @@ ITEMS = (
     ("web.people", "Люди", "people", lambda a: a.is_admin or a.has("cnppm_head")),
     ("web.versions", "Шаблоны и схемы", "versions", lambda a: a.is_admin),
     ("web.calendar", "Календарь", "calendar", lambda a: a.is_admin),
+    ("web.delegations", "Поручения", "delegations",
+     lambda a: a.is_admin or any(a.has(r) for r in ("school_head", "deputy_head", "cnppm_head", "tutor", "methodist"))),
     ("web.teacher_sheet", "Моя справка", "sheet", lambda a: a.has("teacher")),
 )
 ARGS = {"web.teacher_sheet": lambda a: {"teacher_id": a.user_id}}  # links to a page of one's own

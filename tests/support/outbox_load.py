@@ -23,8 +23,8 @@ from service.db.session import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A worker process for tests: the row lease of a killed dispatcher is shortened (it is 60 s in
-# production) so the crash test ends in seconds; everything else is the real worker.
+# A worker process for tests: the row lease of a killed dispatcher is shortened (it is 120 s in
+# production, IOM_MAIL_LEASE_SECONDS) so the crash test ends in seconds; everything else is the real worker.
 WORKER_ENTRY = (
     "import sys; from datetime import timedelta; from service.services import mail_dispatch;"
     "lease = float(sys.argv[1]);"

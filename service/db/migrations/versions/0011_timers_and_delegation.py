@@ -4,6 +4,8 @@
   the worker picks routes by it (indexed), so it never loads a route that has nothing to fire.
 - route_timers: the timers armed on a route's waiting tasks, as the engine reported them after the
   route's last step (name, kind, task, when): the route page shows them.
+- signatures.on_behalf_of_id, on_behalf_name, delegation_id, delegated_on: a delegate's signature
+  names whose task it was and by which delegation (the signature sheet of format 3 prints it).
 - delegations: a head (or a methodist) lets a colleague complete their tasks for a date range,
   for chosen kinds of tasks or all; revoked or expired ones are kept (the history is in events).
 
@@ -64,9 +66,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_delegations_delegate", "delegations", ["delegate_id", "ends_on"])
     op.create_index("ix_delegations_delegator", "delegations", ["delegator_id", "ends_on"])
+    # A signature given by a delegate records for whom and by which delegation (the signature sheet).
+    with op.batch_alter_table("signatures") as batch:
+        batch.add_column(sa.Column("on_behalf_of_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("on_behalf_name", sa.String(length=300), nullable=False, server_default=""))
+        batch.add_column(sa.Column("delegation_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("delegated_on", sa.Date(), nullable=True))
+        batch.create_foreign_key(op.f("fk_signatures_on_behalf_of_id_users"), "users", ["on_behalf_of_id"], ["id"])
+        batch.create_foreign_key(op.f("fk_signatures_delegation_id_delegations"), "delegations", ["delegation_id"],
+                                 ["id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("signatures") as batch:
+        batch.drop_constraint(op.f("fk_signatures_delegation_id_delegations"), type_="foreignkey")
+        batch.drop_constraint(op.f("fk_signatures_on_behalf_of_id_users"), type_="foreignkey")
+        batch.drop_column("delegated_on")
+        batch.drop_column("delegation_id")
+        batch.drop_column("on_behalf_name")
+        batch.drop_column("on_behalf_of_id")
     op.drop_index("ix_delegations_delegator", table_name="delegations")
     op.drop_index("ix_delegations_delegate", table_name="delegations")
     op.drop_table("delegations")
