@@ -10,7 +10,8 @@ IOM_WORKER_POLL_SECONDS (default 1), claims the current time slot with an atomic
 storage and enqueues the `iom.tick` task only if it was first: one tick per slot however many workers
 run. The tick runs under a lease lock (also in Huey's storage) so two ticks never overlap; a lock left
 by a killed process is taken over when its owner's pid is gone (same host) or its lease expired.
-Exactly-once delivery of each letter rests on the outbox itself (send_due leases its rows).
+Exactly-once delivery of each letter rests on the outbox itself (send_due leases its rows) and on a local
+journal in which each server's 250 is noted before the row is marked (service/services/mail_journal.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ SLOTS_KEPT = 120  # old slot counters are deleted behind the pulse
 
 def batch_size() -> int:
     """Letters per send_due call (IOM_WORKER_BATCH, default 200); a tick repeats it while full
-    batches come back. A killed worker's claimed batch waits for its lease (60 s) before another sends it."""
+    batches come back. A killed worker's claimed batch waits for its lease (IOM_MAIL_LEASE_SECONDS, 120 s) before another sends it, unless
+    a worker on the same host finds the letters the server already accepted in its journal (mail_journal.py)."""
     return max(1, int(os.environ.get("IOM_WORKER_BATCH", "") or 200))
 
 
