@@ -38,8 +38,9 @@ SLOTS_KEPT = 120  # old slot counters are deleted behind the pulse
 
 def batch_size() -> int:
     """Letters per send_due call (IOM_WORKER_BATCH, default 200); a tick repeats it while full
-    batches come back. A killed worker's claimed batch waits for its lease (IOM_MAIL_LEASE_SECONDS, 120 s) before another sends it, unless
-    a worker on the same host finds the letters the server already accepted in its journal (mail_journal.py)."""
+    batches come back. A killed worker's claimed batch waits for its lease (IOM_MAIL_LEASE_SECONDS,
+    120 s) before another sends it; a worker on the same host first marks sent the letters the server
+    had already accepted, from the dead worker's journal (mail_journal.py)."""
     return max(1, int(os.environ.get("IOM_WORKER_BATCH", "") or 200))
 
 
