@@ -154,3 +154,37 @@ def test_as_of_a_timer_event_shows_what_was_armed_then(app, people, clock, signi
     assert armed == {("plan_signatures_teacher", "escalation"), ("plan_signatures_methodist", "escalation")}
     page = people("auditor").get(f"/routes/{signing}/audit?as_of={seq}").get_data(as_text=True)
     assert "эскалация (plan_signatures_teacher, 13.05.2025 09:00)" in page
+
+
+def test_reminders_and_escalations_arrive_by_mail_once_with_a_link_that_opens(app, people, clock, signing):
+    """Through a real SMTP server: the teacher's reminder and the school head's escalation, in Russian."""
+    import re
+
+    from service.db.models import User
+    from service.services import mail_dispatch
+    from service.services.mail_render import DEFAULT_BASE_URL
+    from tests.support.smtp import parts, smtp_server
+
+    ctx = app.extensions["iom"]
+    with ctx.uow() as uow:
+        for login in ("teacher1", "head_gym"):
+            uow.session.get(User, app.config["PEOPLE"][login]).email = f"{login}@school.test"
+        uow.commit()
+    with smtp_server() as box:
+        _fire(app, clock, datetime(2025, 5, 7, 6, 0, tzinfo=UTC))
+        _fire(app, clock, datetime(2025, 5, 13, 6, 0, tzinfo=UTC))
+        sender = box.sender()
+        try:
+            while mail_dispatch.send_due(ctx, sender, limit=100, now=clock.now):
+                pass
+        finally:
+            sender.close()
+        reminders, escalations = box.to("teacher1@school.test"), box.to("head_gym@school.test")
+        assert [str(m["Subject"]) for m in reminders] == ["ИОМ: Напоминание: «Подпись: педагог»"]
+        assert [str(m["Subject"]) for m in escalations] == ["ИОМ: Просрочена задача: «Подпись: педагог»"]
+        text, html = parts(escalations[0])
+        assert "исполнитель Иванова Мария Петровна" in text and '<html lang="ru">' in html
+        for login, letter in (("teacher1", reminders[0]), ("head_gym", escalations[0])):
+            url = re.search(r"Открыть: (\S+)", parts(letter)[0]).group(1)
+            r = people(login).get(url[len(DEFAULT_BASE_URL):])
+            assert r.status_code == 200, (login, url)
