@@ -6,9 +6,6 @@ ends (the app's clock moved on) the deputy no longer sees the head's next task. 
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +14,7 @@ import pytest
 from service.samples import VALID
 from service.services import accounts, routes
 from service.services.demo import PASSWORD, complete_as_assignee
+from tests.support.docx_text import docx_text
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +36,7 @@ def _sheet(v, base: str, rid: int) -> str:
     docs = v.page.request.get(f"{base}/api/routes/{rid}/documents").json()["documents"]
     karta = [d for d in docs if d["kind"] == "karta" and d["state"] == "issued"][-1]
     data = v.page.request.get(f"{base}/api/documents/{karta['id']}/issued.docx").body()
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+    return docx_text(data)
 
 
 def test_the_deputy_signs_for_the_head_until_the_delegation_ends(live, visitor):

@@ -5,9 +5,6 @@ Russian message per field; revocation and expiry are system-chain events and end
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -17,6 +14,7 @@ from service.db.models import Document, Event
 from service.domain.access import OPERATOR
 from service.samples import VALID
 from service.services import audit_replay, delegations
+from tests.support.docx_text import docx_text
 
 HEAD, DEPUTY = "Директорова Елена Викторовна", "Завучева Ольга Николаевна"
 TODAY = "2026-09-01"  # the FakeClock's first day (Moscow)
@@ -49,8 +47,7 @@ def _sheet_text(app, rid: int, kind: str) -> str:
     with app.extensions["iom"].sessions() as s:
         issued = s.scalar(sa.select(Document.issued).where(Document.route_id == rid, Document.kind == kind,
                                                            Document.issued.is_not(None)))
-    with zipfile.ZipFile(io.BytesIO(issued)) as z:
-        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+    return docx_text(issued)
 
 
 def _approve(person, rid: int):
@@ -104,8 +101,7 @@ def test_the_deputy_approves_and_signs_for_the_head_and_everything_says_so(app, 
     assert f"за {HEAD}, по поручению от 01.09.2026" in history
     assert audit_replay.replay(app.extensions["iom"], OPERATOR, rid, documents=True)["ok"] is True
     certificate = people("auditor").get(f"/api/routes/{rid}/certificate.docx")
-    with zipfile.ZipFile(io.BytesIO(certificate.data)) as z:
-        text = re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
+    text = docx_text(certificate.data)
     assert f"{DEPUTY}, за {HEAD}, по поручению от 01.09.2026" in text
 
 

@@ -6,10 +6,7 @@ route replays ok with documents. Runs on SQLite and PostgreSQL (`database_url`).
 from __future__ import annotations
 
 import hashlib
-import re
-import zipfile
 from datetime import UTC, date, datetime
-from io import BytesIO
 from types import SimpleNamespace
 
 import pytest
@@ -25,6 +22,8 @@ from service.services import documents as documents_service
 from service.services.demo import PASSWORD
 from tests.support.app import FakeClock, ready_app
 from tests.support.audit_routes import drive, new_route
+from tests.support.docx_text import docx_text as _text
+from tests.support.docx_text import issued_documents as _issued
 
 HEAD, DEPUTY = "Директорова Елена Викторовна", "Завучева Ольга Николаевна"
 
@@ -32,17 +31,6 @@ HEAD, DEPUTY = "Директорова Елена Викторовна", "Зав
 @pytest.fixture
 def app(database_url):
     yield from ready_app(database_url, CLOCK=FakeClock())
-
-
-def _text(docx: bytes) -> str:
-    with zipfile.ZipFile(BytesIO(docx)) as z:
-        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
-
-
-def _issued(app, rid: int) -> dict[int, tuple[dict, bytes, str]]:
-    with app.extensions["iom"].sessions() as s:
-        return {d.id: (d.data, d.issued, d.issued_sha256) for d in s.scalars(
-            sa.select(Document).where(Document.route_id == rid, Document.issued.is_not(None)))}
 
 
 def _approve_as_deputy(app, rid: int) -> None:

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
-from io import BytesIO
 
 import pytest
-import sqlalchemy as sa
 
 from service.db.models import Document
 from service.domain.access import OPERATOR
@@ -20,22 +17,13 @@ from service.services import audit_replay, demo
 from service.services import documents as documents_service
 from tests.support.app import FakeClock, ready_app
 from tests.support.audit_routes import drive, new_route
+from tests.support.docx_text import docx_text as _text
+from tests.support.docx_text import issued_documents as _issued
 
 
 @pytest.fixture
 def app(database_url):
     yield from ready_app(database_url, CLOCK=FakeClock())
-
-
-def _text(docx: bytes) -> str:
-    with zipfile.ZipFile(BytesIO(docx)) as z:
-        return re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode("utf-8"))
-
-
-def _issued(app, rid: int) -> dict[int, tuple[dict, bytes, str]]:
-    with app.extensions["iom"].sessions() as s:
-        return {d.id: (d.data, d.issued, d.issued_sha256) for d in s.scalars(
-            sa.select(Document).where(Document.route_id == rid, Document.issued.is_not(None)))}
 
 
 def _correction_round(app, rid: int) -> None:
