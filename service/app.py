@@ -75,6 +75,16 @@ def build_service_context(url: str, clock=None) -> ServiceContext:
     return ctx
 
 
+def _jobs(app: Flask):
+    """Where the app's background jobs go: config `JOBS` (a Huey instance; tests pass one they
+    drain by hand), else config `WORKER` or IOM_WORKER (service/worker.py make_huey)."""
+    from service.jobs import Jobs
+    from service.worker import make_huey
+
+    given, ctx = app.config.get("JOBS"), app.extensions["iom"]
+    return Jobs(lambda: given if given is not None else make_huey(app.config.get("WORKER")), lambda: ctx)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_dir()))
     app.config.update(
@@ -94,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["iom"] = build_service_context(app.config["DATABASE_URL"], app.config.get("CLOCK"))
     if app.config.get("AUTH_CLOCK") is not None:
         app.extensions["iom"].auth_clock = app.config["AUTH_CLOCK"]
+    app.extensions["iom"].jobs = _jobs(app)
 
     from service import cli, web
     from service.api import init_app as init_api

@@ -127,11 +127,22 @@ def verify_all(documents: bool) -> None:
 @click.argument("route_id", type=int)
 @click.option("--documents", is_flag=True, help="Также заново отрисовать документы и сравнить SHA-256.")
 def replay(route_id: int, documents: bool) -> None:
-    """Re-execute a route from its events; exit 1 on the first divergence."""
-    from service.services import audit_replay
+    """Re-execute a route from its events; exit 1 on the first divergence. With --documents it
+    shows its progress and keeps the result by the route's chain head, as the worker's jobs do."""
+    from service.services import audit_replay, replay_jobs
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\rПовтор: {done}/{total}", nl=False, err=True)
 
     try:
-        result = audit_replay.replay(_ctx(), OPERATOR, route_id, documents=documents)
+        if documents:
+            job = replay_jobs.replay_here(_ctx(), OPERATOR, route_id, documents=True, echo=progress)
+            click.echo("", err=True)
+            if job["state"] != "done":
+                raise click.ClickException(job["error"] or "Повтор не выполнен")
+            result = job["result"]
+        else:
+            result = audit_replay.replay(_ctx(), OPERATOR, route_id)
     except ServiceError as exc:
         _fail(exc)
     problems = ([result["divergence"]] if result["divergence"] else [])

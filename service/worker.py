@@ -1,5 +1,6 @@
 """The background worker (`flask --app service worker`): a Huey consumer that sends the e-mail outbox,
-queues the daily digests, fires the routes' BPMN timers and records expired delegations.
+queues the daily digests, fires the routes' BPMN timers and records expired delegations, and runs the
+jobs the web app hands over (a replay with documents: service/jobs.py).
 
 Storage (IOM_WORKER): `sqlite` (default: <instance>/worker.sqlite3, no server needed), `redis`
 (IOM_REDIS_URL, default redis://127.0.0.1:6379/0) or `immediate` (in memory, tasks run at once: tests).
@@ -27,6 +28,7 @@ from typing import Any
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from service import jobs
 from service.config import database_url, instance_dir
 
 log = logging.getLogger("iom.worker")
@@ -199,6 +201,7 @@ class Worker:
         self.lock = LeaseLock(self.huey, "iom.dispatch", lease_s)
         self._lock_guard = threading.Lock()  # one LeaseLock per process; threads share it
         self.tick = self.huey.task(name="iom.tick")(self._tick)
+        self.replay = jobs.register(self.huey, self.context)  # replays the web app hands over (service/jobs.py)
 
     def _tick(self, slot: int) -> bool:
         """Run the periodic work unless another tick holds the lock (then this slot is skipped)."""

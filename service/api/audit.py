@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
+from service.api.replay_jobs import job_reply
 from service.api.util import actor, ctx, reply
 from service.contracts.responses import AsOfResult, AuditReport, History, ReplayResult
-from service.services import audit, audit_export, audit_replay, pdfs
+from service.services import audit, audit_export, audit_replay, pdfs, replay_jobs
 
 bp = Blueprint("audit", __name__, url_prefix="/api/routes")
 
@@ -20,9 +21,12 @@ def verify(route_id: int):
 @bp.get("/<int:route_id>/replay")
 def replay(route_id: int):
     """Re-execute the route from its events on its BPMN version; `?documents=1` also re-renders
-    every document version and compares the SHA-256."""
-    documents = request.args.get("documents") == "1"
-    return reply(ReplayResult, audit_replay.replay(ctx(), actor(), route_id, documents=documents))
+    every document version and compares the SHA-256: that runs in the background worker, so the
+    answer is the result kept for the route's chain head, or 202 and the job to follow."""
+    if request.args.get("documents") != "1":
+        return reply(ReplayResult, audit_replay.replay(ctx(), actor(), route_id))
+    job = replay_jobs.request_replay(ctx(), actor(), route_id, documents=True)
+    return reply(ReplayResult, job["result"]) if job["state"] == "done" else job_reply(job)
 
 
 @bp.get("/<int:route_id>/as-of/<int:seq>")

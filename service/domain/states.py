@@ -26,6 +26,15 @@ class RouteStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobState(StrEnum):
+    """A background job's (a replay's) progress through the worker."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class EventKind(StrEnum):
     ROUTE_CREATED = "route_created"
     TASK_COMPLETED = "task_completed"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from service.db.models import Task, User
 from service.domain.access import Actor, require_auditor
-from service.services import audit, audit_replay, views
+from service.services import audit, audit_replay, replay_jobs, views
 from service.services.context import ServiceContext
 
 
@@ -41,4 +41,5 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
     return {"route": route, "events": events, "seq": seq, "last": last,
             "report": audit.verify_route(ctx, actor, route_id).as_dict(),
             "replayed": audit_replay.replay(ctx, actor, route_id), "as_of": as_of, "state": state,
+            "replay_job": replay_jobs.latest(ctx, actor, route_id, documents=True),
             "open_tasks": _open_tasks(ctx, state), "documents": state.get("documents", [])}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +48,13 @@ def _spec_for(ctx: ServiceContext, s, spec_hash: str) -> str:
     return spec_hash
 
 
+Progress = Callable[[int, int], None]  # (steps done, steps in all): one step per event replayed, per document
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
 def replay(ctx: ServiceContext, actor: Actor, route_id: int, *, documents: bool = False) -> dict[str, Any]:
     """Re-execute the route from its events (an auditor's or an admin's request): see `replay_route`."""
     require_auditor(actor)
@@ -54,17 +62,21 @@ def replay(ctx: ServiceContext, actor: Actor, route_id: int, *, documents: bool 
 
 
 def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
-                 documents: bool = False) -> dict[str, Any]:
+                 documents: bool = False, progress: Progress = _no_progress) -> dict[str, Any]:
     """Re-execute the route from its events alone; report the first divergence, or the state
     after event `upto` (the whole history when None) compared with the stored state. With
     `documents`, every document version is rendered again too (`rerender_documents`), and the
-    first divergence is the earliest of both."""
+    first divergence is the earliest of both. `progress` hears of each event and document done."""
     with ctx.uow() as uow:
         s = uow.session
         route = s.get(Route, route_id)
         if route is None:
             raise NotFound("Маршрут не найден")
         events = s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq)).all()
+        n_docs = s.scalar(sa.select(sa.func.count()).select_from(Document)
+                          .where(Document.route_id == route_id)) if documents else 0
+        total = len(events) + n_docs
+        progress(0, total)
         report = Report(route_id)
         check_chain(events, route.chain_head, report)
         if not report.ok:
@@ -72,24 +84,27 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
         result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
         found: list[Finding] = []
         try:
-            result["state"] = _replay_events(ctx, s, events, upto)
+            result["state"] = _replay_events(ctx, s, events, upto, lambda done: progress(done, total))
         except Divergence as exc:
             found.append(exc.finding)
         if "state" in result and upto is None:
             stored = _compare_with_stored(s, route, result["state"])
             if stored is not None:
                 found.append(stored)
+    progress(len(events), total)  # a divergence stops the events early
     if documents:
-        rendered = rerender_documents(ctx, route_id)
+        rendered = rerender_documents(ctx, route_id, lambda done: progress(len(events) + done, total))
         result["documents"] = [f.as_dict() for f in rendered]
         found.extend(rendered)
     if found:
         first = min(found, key=lambda f: f.seq if f.seq is not None else len(events) + 1)
         result.update(ok=False, divergence=first.as_dict())
+    progress(total, total)
     return result
 
 
-def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> dict[str, Any]:
+def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None,
+                   step: Callable[[int], None] = lambda done: None) -> dict[str, Any]:
     created = events[0]
     if created.kind != EventKind.ROUTE_CREATED or "card" not in created.data:
         raise Divergence.at(1, "событие route_created с исходной картой", created.kind)
@@ -98,7 +113,8 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None) -> di
                             timers.clock_for(ctx, s, created.at))
     open_tasks = {t["id"]: t for t in created.data.get("opened", [])}
     last, cancelled = created, False
-    for e in events[1:]:
+    for done, e in enumerate(events[1:], start=1):
+        step(done)
         if upto is not None and e.seq > upto:
             break
         last = e
@@ -195,9 +211,11 @@ def _recorded_documents(s, route_id: int) -> dict[int, dict[str, Any]]:
     return recorded
 
 
-def rerender_documents(ctx: ServiceContext, route_id: int) -> list[Finding]:
+def rerender_documents(ctx: ServiceContext, route_id: int,
+                       step: Callable[[int], None] = lambda done: None) -> list[Finding]:
     """Render every document version again from its recorded data and the template version its
-    event names; each SHA-256 must be the one the event recorded. Findings in event order."""
+    event names; each SHA-256 must be the one the event recorded. Findings in event order;
+    `step(n)` after the n-th document."""
     from service.documents.render import Template, render
     from service.services.documents import render_issued
 
@@ -205,7 +223,9 @@ def rerender_documents(ctx: ServiceContext, route_id: int) -> list[Finding]:
     with ctx.uow() as uow:
         s = uow.session
         recorded = _recorded_documents(s, route_id)
-        for doc in s.scalars(sa.select(Document).where(Document.route_id == route_id).order_by(Document.id)):
+        for n, doc in enumerate(s.scalars(sa.select(Document).where(Document.route_id == route_id)
+                                          .order_by(Document.id)), start=1):
+            step(n - 1)
             what = f"документ {doc.id} ({doc.kind}, версия {doc.version})"
             if doc.id not in recorded:
                 findings.append(Finding(what, "событие о подготовке или выпуске документа", "события нет"))

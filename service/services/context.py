@@ -38,6 +38,7 @@ class ServiceContext:
     auth_clock: Callable[[], datetime] = field(default=utc_now)  # attempt limits, sessions, token expiry
     templates: dict[str, Any] = field(default_factory=dict)  # template SHA-256 → loaded template
     timezone: str = "Europe/Moscow"  # the region's (IOM_TIMEZONE): pages, and documents of format 2+
+    jobs: Any = None  # service.jobs.Jobs: hands long work (a replay with documents) to the worker
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

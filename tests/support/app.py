@@ -48,7 +48,8 @@ def ready_app(database_url: str, **config):
     (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
     scratch = tempfile.mkdtemp(prefix="iom-app-")  # per app: PDF slots and staged imports, never the checkout's
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
-                      "PDF_LOCK_DIR": f"{scratch}/pdf-locks", "IMPORT_STAGING_DIR": f"{scratch}/imports", **config})
+                      "PDF_LOCK_DIR": f"{scratch}/pdf-locks", "IMPORT_STAGING_DIR": f"{scratch}/imports",
+                      "WORKER": "immediate", **config})  # background jobs run at once, in the request
     ctx = app.extensions["iom"]
     upgrade(ctx.sessions.kw["bind"])
     deployments.deploy(ctx, deployments.read_workflow_files())
