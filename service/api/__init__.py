@@ -19,6 +19,7 @@ from service.api import (
     pep,
     pickers,
     profiles,
+    replay_jobs,
     routes,
     saved_filters,
     tasks,
@@ -27,7 +28,7 @@ from service.api import (
 
 # Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
 DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters, notifications, calendar,
-              delegations)
+              delegations, replay_jobs)
 
 
 def init_app(app: Flask) -> None:

@@ -45,6 +45,7 @@ from service.contracts.responses import (
     Me,
     ReassignResult,
     ReplayResult,
+    RouteList,
     RouteView,
     TaskList,
     TaskView,
@@ -264,8 +265,17 @@ def build_spec() -> dict[str, Any]:
         }},
         "/api/tasks": {"get": {
             "tags": ["tasks"], "operationId": "listMyTasks", "summary": "Мои задачи, ожидающие выполнения",
-            "description": "Задачи, назначенные мне и ожидающие выполнения, начиная со старых.",
-            "responses": _responses(("200", _json(out(TaskList), "Список задач")), "401"),
+            "description": "Задачи, назначенные мне и ожидающие выполнения, начиная со старых (`sort=due` — по "
+                           "сроку), страницами: `has_more` — есть следующая; задачи по поручению — на первой.",
+            "parameters": [
+                {"name": "page", "in": "query", "required": False, "description": "Номер страницы, с 1",
+                 "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {"name": "limit", "in": "query", "required": False, "description": "Задач на странице",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {"name": "sort", "in": "query", "required": False, "description": "oldest — дольше всех ждут, "
+                 "due — по сроку", "schema": {"type": "string", "enum": ["oldest", "due"], "default": "oldest"}}],
+            "responses": _responses(("200", _json(out(TaskList), "Список задач")), "401", "422",
+                                    e422="page или limit — не целое число в допустимых пределах"),
         }},
         "/api/tasks/{task_id}": {"get": {
             "tags": ["tasks"], "operationId": "getTask",
@@ -325,7 +335,25 @@ def build_spec() -> dict[str, Any]:
                      "signature (problems — ошибки по полям)",
                 e500="Не выполнен автоматический шаг процесса"),
         }},
-        "/api/routes": {"post": {
+        "/api/routes": {"get": {
+            "tags": ["routes"], "operationId": "listRoutes", "summary": "Маршруты, которые я вижу",
+            "description": "Последние изменённые первыми, по 20 на странице; всех совпадений не считает "
+                           "(`has_more` — есть следующая страница). `q` — часть названия или ФИО педагога "
+                           "(от 3 символов; короче — не ищет), без учёта регистра.",
+            "parameters": [
+                {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "Часть названия маршрута или ФИО педагога"},
+                {"name": "status", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "active, completed, prolonged"},
+                {"name": "stage", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "Этап маршрута"},
+                {"name": "school", "in": "query", "required": False, "description": "Идентификатор ОО",
+                 "schema": {"type": "integer", "minimum": 1}},
+                {"name": "page", "in": "query", "required": False, "description": "Номер страницы, с 1",
+                 "schema": {"type": "integer", "minimum": 1, "default": 1}}],
+            "responses": _responses(("200", _json(out(RouteList), "Страница маршрутов")), "401", "422",
+                                    e422="school или page — не целое число от 1, или управляющий символ"),
+        }, "post": {
             "tags": ["routes"], "operationId": "createRoute", "summary": "Открытие маршрута педагога",
             "description": "Открывает маршрут для педагога с тьютором и методистом; первая задача — проект "
                            "ИОМ у тьютора. Доступно руководителю ЦНППМ и администратору.",
@@ -392,12 +420,21 @@ def build_spec() -> dict[str, Any]:
             "summary": "Повтор маршрута по событиям на его версии схемы",
             "description": "Заново выполняет маршрут по его событиям на записанной версии BPMN и сообщает первое "
                            "расхождение с историей или с состоянием в базе. С `documents=1` также заново "
-                           "отрисовывает каждую версию документа и сравнивает SHA-256. Доступно аудитору и "
-                           "администратору.",
+                           "отрисовывает каждую версию документа и сравнивает SHA-256; это долго (минуты у "
+                           "маршрута с сотнями корректировок), поэтому выполняется фоновым обработчиком и "
+                           "хранится по голове цепочки маршрута: если результат по текущей голове есть — ответ "
+                           "200 сразу; иначе повтор ставится в очередь (один на голову, сколько бы раз его ни "
+                           "спросили) и ответ 202 — задание `ReplayJob` и его адрес в `Location`; когда оно "
+                           "готово, этот же запрос отвечает 200. Новое событие маршрута меняет голову — и "
+                           "повтор нужен новый. Доступно аудитору и администратору.",
             "parameters": [route_id, {"name": "documents", "in": "query", "required": False,
                                       "schema": {"type": "string", "enum": ["1"]},
                                       "description": "1 — также проверить повторной отрисовкой документы"}],
             "responses": _responses(("200", _json(out(ReplayResult), "Результат повтора")),
+                                    ("202", _json(_ref("ReplayJob"), "Только с documents=1: повтор в очереди или "
+                                                  "выполняется; следите за ним по Location",
+                                                  {"Location": {"description": "Адрес задания повтора",
+                                                                "schema": STR}})),
                                     "401", "403", "404", **auditor_only),
         }},
         "/api/routes/{route_id}/as-of/{seq}": {"get": {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from service.api.util import actor, body_as, ctx, json_body, reply
 from service.contracts.requests import RouteRequest
-from service.contracts.responses import CancelResult, CardEditResult, EventList, RouteView
-from service.services import admin, routes, views
+from service.contracts.responses import CancelResult, CardEditResult, EventList, RouteList, RouteView
+from service.domain.errors import FieldProblem, FormRejected
+from service.domain.limits import MAX_ID
+from service.services import admin, queues, routes, views
 
 bp = Blueprint("routes", __name__, url_prefix="/api/routes")
 
@@ -19,6 +21,33 @@ def create():
     asked = body_as(RouteRequest)
     route_id = routes.create_route(ctx(), who, routes.NewRoute(**asked.model_dump()))
     return reply(RouteView, views.route_view(ctx(), who, route_id), 201)
+
+
+def _school() -> int | None:
+    value = request.args.get("school", "")
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value[:20]) <= MAX_ID:
+        raise FormRejected([FieldProblem("?school", "Ожидается идентификатор (целое от 1)")])
+    return int(value)
+
+
+def _page() -> int:
+    value = request.args.get("page", "")
+    if value and (not value.isdigit() or not 1 <= int(value[:20]) <= MAX_ID):
+        raise FormRejected([FieldProblem("?page", "Номер страницы — целое число от 1")])
+    return int(value) if value else 1
+
+
+@bp.get("")
+def list_routes():
+    """Routes I may see, the latest updated first, a page of 20 (`has_more`, no total); `q`: a
+    substring of the title or the teacher's name (3 characters or more), `status`, `stage`, `school`."""
+    data = queues.list_routes(ctx(), actor(), status=request.args.get("status") or None,
+                              stage=request.args.get("stage") or None, school_id=_school(),
+                              text=request.args.get("q") or None, page=_page())
+    routes = [{**r, "updated_at": r["updated_at"].isoformat()} for r in data["items"]]
+    return reply(RouteList, {"routes": routes, "page": data["page"], "has_more": data["has_more"]})
 
 
 @bp.get("/<int:route_id>")

@@ -135,7 +135,15 @@ class MyTask(TaskRow):
 
 
 class TaskList(Response):
+    """Страница моих задач (?page=, ?limit= — по умолчанию 50, не более 200); задачи по поручению — на первой"""
+
     tasks: list[MyTask]
+    page: Annotated[int, Field(description="Номер страницы, с 1")] = 1
+    limit: Annotated[int | None, Field(description="Задач на странице")] = None
+    has_more: Annotated[bool, Field(description="Есть следующая страница")] = False
+    total: Annotated[int | None, Field(description="Всего моих ожидающих задач (вместе с задачами по поручению)")] \
+        = None
+    overdue: Annotated[int | None, Field(description="Из них просрочено")] = None
 
 
 class Remark(Response):
@@ -192,7 +200,8 @@ class Document(Response):
                                        "issued — выпущен")]
     template_sha256: Annotated[Sha256, Field(description="SHA-256 шаблона, по которому составлен документ")]
     content_sha256: Annotated[Sha256, Field(description="SHA-256 содержимого для подписания (content.docx)")]
-    content_intact: Annotated[bool, Field(description="Хранимое содержимое совпадает с content_sha256")]
+    content_intact: Annotated[bool, Field(description="Записанные хеши согласованы; в списках документов байты не "
+                                                       "перечитываются — их проверяет /api/routes/{id}/verify")]
     issued_sha256: Annotated[Sha256 | None, Field(description="SHA-256 выпущенного экземпляра (issued.docx)")]
     created_at: DateTime
     issued_at: DateTime | None
@@ -249,6 +258,28 @@ class RouteTimerRow(Response):
     task_name: str
     task_title: str
     fire_at: DateTime
+
+
+class RouteListItem(Response):
+    """Маршрут в списке"""
+
+    id: int
+    title: str
+    status: RouteStatus
+    stage: str
+    stage_title: str
+    teacher: Annotated[str | None, Field(description="ФИО педагога")]
+    tutor: Annotated[str | None, Field(description="ФИО тьютора")]
+    school: Annotated[str | None, Field(description="Образовательная организация")]
+    updated_at: DateTime
+
+
+class RouteList(Response):
+    """Страница маршрутов, которые я вижу (последние изменённые первыми), без подсчёта всех совпадений"""
+
+    routes: list[RouteListItem]
+    page: Annotated[int, Field(description="Номер страницы, с 1 (по 20 маршрутов)")]
+    has_more: Annotated[bool, Field(description="Есть следующая страница")]
 
 
 class RouteView(Response):

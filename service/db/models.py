@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from service.db.state_codec import StateBlob
+
 JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -206,17 +208,22 @@ class WorkflowSpec(Base):
 
 class Route(Base):
     __tablename__ = "routes"
+    # the route list's ORDER BY, alone and after a filter by status, stage or centre (migration 0014)
+    __table_args__ = (sa.Index("ix_routes_updated", "updated_at", "id"),
+                      sa.Index("ix_routes_status_updated", "status", "updated_at", "id"),
+                      sa.Index("ix_routes_stage_updated", "stage", "updated_at", "id"),
+                      sa.Index("ix_routes_centre_id_updated", "centre_id", "updated_at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     teacher_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     tutor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     methodist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     school_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
-    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(sa.ForeignKey("org_units.id"))
     spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
-    previous_route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"))
-    title: Mapped[str] = mapped_column(sa.String(300))
-    status: Mapped[str] = mapped_column(sa.String(16), index=True)  # active | completed | prolonged
-    stage: Mapped[str] = mapped_column(sa.String(32), index=True)
+    previous_route_id: Mapped[int | None] = mapped_column(sa.ForeignKey("routes.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))  # searched: migration 0012 (pg_trgm / FTS5)
+    status: Mapped[str] = mapped_column(sa.String(16))  # active | completed | prolonged | cancelled
+    stage: Mapped[str] = mapped_column(sa.String(32))
     card: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)  # grows with corrections
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -234,10 +241,33 @@ class RouteState(Base):
 
     __tablename__ = "route_states"
     route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"), primary_key=True)
-    state: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(StateBlob)  # JSON text here, zlib bytes in the table (state_codec.py)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReplayResult(Base):
+    """A replay of a route run off the request (services/replay_jobs.py), kept by the chain head it
+    checked: asking again for the same head is answered from here; a new event means a new head."""
+
+    __tablename__ = "replay_results"
+    __table_args__ = (sa.UniqueConstraint("route_id", "chain_head", "documents", name="uq_replay_results_head"),
+                      {"sqlite_autoincrement": True})  # a job number is never reused: pollers hold them
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
+    chain_head: Mapped[str] = mapped_column(sa.String(64))
+    documents: Mapped[bool] = mapped_column(sa.Boolean)  # the documents re-rendered too
+    state: Mapped[str] = mapped_column(sa.String(16))  # domain.states.JobState
+    done: Mapped[int] = mapped_column(default=0, server_default="0")  # steps (events, documents) done
+    total: Mapped[int] = mapped_column(default=0, server_default="0")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JsonType, deferred=True)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # a job silent too long is run again
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Task(Base):
@@ -251,6 +281,7 @@ class Task(Base):
         sa.Index("ix_tasks_school_queue", "school_id", "state", "created_at"),
         sa.Index("ix_tasks_centre_queue", "centre_id", "state", "created_at"),
         sa.Index("ix_tasks_state_due", "state", "due_at"),
+        sa.Index("ix_tasks_assignee_due", "assignee_id", "state", "due_at"),  # the inbox by due date
         sa.Index("ix_tasks_completed_by", "completed_by_id", "completed_at"),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)

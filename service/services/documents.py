@@ -259,13 +259,34 @@ def add_signature(session, doc: Document, actor, task, role: str, action: str, n
 
 # ---- reading -----------------------------------------------------------------------------------
 def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, Any]:
-    """A document version with its signatures; a signature counts only for the exact bytes stored.
+    """A document version with its signatures; a signature counts only for the exact bytes stored
+    (`check_bytes`: re-hash them; else the recorded hash, as pages show it).
     (The links to its files are the API's and the pages' business: see service/contracts/responses.py.)"""
     actual = sha256(doc.content) if check_bytes else doc.content_sha256
-    signatures = signatures_of(session, doc)
+    return _described(doc, session.get(DocTemplate, doc.template_id).sha256, signatures_of(session, doc), actual)
+
+
+def describe_all(session, docs: list[Document]) -> list[dict[str, Any]]:
+    """`describe` for a list (a route's documents): one query for the signatures and one for the
+    templates whatever the number of documents, and the recorded hashes only — re-hashing the
+    stored bytes is verification's business (service/services/audit.py), not a page view's."""
+    if not docs:
+        return []
+    ids = [d.id for d in docs]
+    signed: dict[int, list[Signature]] = {i: [] for i in ids}
+    for sig in session.scalars(sa.select(Signature).where(Signature.document_id.in_(ids))
+                               .order_by(Signature.signed_at, Signature.id)):
+        signed[sig.document_id].append(sig)
+    templates = dict(session.execute(sa.select(DocTemplate.id, DocTemplate.sha256).where(
+        DocTemplate.id.in_({d.template_id for d in docs}))).all())
+    return [_described(doc, templates[doc.template_id], signed[doc.id], doc.content_sha256) for doc in docs]
+
+
+def _described(doc: Document, template_sha256: str, signatures: list[Signature], actual: str) -> dict[str, Any]:
+    """A document version as the API shows it; `actual`: the SHA-256 its signatures are checked against."""
     return {
         "id": doc.id, "route_id": doc.route_id, "kind": doc.kind, "title": KINDS[doc.kind], "version": doc.version,
-        "state": doc.state, "template_sha256": session.get(DocTemplate, doc.template_id).sha256,
+        "state": doc.state, "template_sha256": template_sha256,
         "content_sha256": doc.content_sha256, "content_intact": actual == doc.content_sha256,
         "issued_sha256": doc.issued_sha256, "created_at": doc.created_at.isoformat(),
         "issued_at": doc.issued_at.isoformat() if doc.issued_at else None,

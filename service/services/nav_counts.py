@@ -29,7 +29,7 @@ def counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
             inbox += len(delegated.tasks_for(ctx, s, actor.user_id))
         deputy = any(r == "deputy_head" and u is not None for r, u in actor.grants)
         queue = inbox if not deputy else s.scalar(sa.select(sa.func.count()).select_from(Task).where(
-            Task.state == TaskState.READY, mine(actor))) or 0
+            mine(actor, TaskState.READY))) or 0
         unread = s.scalar(sa.select(sa.func.count()).select_from(Notification).where(  # ix_notifications_user_unread
             Notification.user_id == actor.user_id, Notification.read_at.is_(None))) or 0
         return {"inbox": inbox, "queue": queue, "notifications": unread}

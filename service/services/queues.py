@@ -12,6 +12,7 @@ from service.db.models import Document, Event, OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
 from service.domain.states import DocumentState, EventKind, TaskState
+from service.services import route_search
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 
@@ -33,12 +34,15 @@ class QueueFilter:
     page: int = 1
 
 
-def mine(actor: Actor):
-    """Tasks assigned to the actor, and, for a deputy head, those waiting for their school's head."""
+def mine(actor: Actor, state: str | None = None):
+    """Tasks assigned to the actor, and, for a deputy head, those waiting for their school's head;
+    `state` goes into each branch of the OR, so that each is served by its own index
+    (ix_tasks_assignee_queue, ix_tasks_school_queue) rather than one scan of every task in the state."""
     deputy_schools = [u for r, u in actor.grants if r == "deputy_head" and u is not None]
-    clause = Task.assignee_id == actor.user_id
+    in_state = [Task.state == state] if state else []
+    clause = sa.and_(Task.assignee_id == actor.user_id, *in_state)
     if deputy_schools:
-        clause = sa.or_(clause, sa.and_(Task.role == "school_head", Task.school_id.in_(deputy_schools)))
+        clause = sa.or_(clause, sa.and_(Task.school_id.in_(deputy_schools), *in_state, Task.role == "school_head"))
     return clause
 
 
@@ -46,7 +50,7 @@ def queue_conditions(actor: Actor, f: QueueFilter, now: datetime, calendar=None,
     """The WHERE of the actor's queue under the filter, without the stage and the overdue flag
     (the page counts per stage and overdue over these). With the region's `calendar`, "waiting at
     least N days" counts working days (service/domain/calendar.py), else calendar days."""
-    base = [Task.state == TaskState.READY, mine(actor)]
+    base = [mine(actor, TaskState.READY)]
     if f.school_id:
         base.append(Task.school_id == f.school_id)
     if f.tutor_id:
@@ -120,7 +124,7 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         # Only the tutors of routes in my own queue: the filter lists no one outside my reach.
         tutors = s.execute(sa.select(User.id, User.full_name).join(Route, Route.tutor_id == User.id)
                            .join(Task, Task.route_id == Route.id)
-                           .where(Task.state == TaskState.READY, mine(actor))
+                           .where(mine(actor, TaskState.READY))
                            .distinct().order_by(User.full_name)).all()
         bulk = {t.route_id for t, _ in rows if t.form in BULK_FORMS and t.assignee_id == actor.user_id}
         pending = _pending_karta(s, bulk)
@@ -162,8 +166,10 @@ def completed_by_me(ctx: ServiceContext, actor: Actor, page: int = 1) -> dict[st
                          .where(*where).order_by(Task.completed_at.desc(), Task.id)
                          .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
         task_ids = [t.id for t, _, _ in rows]
+        route_ids = {t.route_id for t, _, _ in rows}  # by route: uq_events_route_seq (no index on task_id)
         events = s.execute(sa.select(Event.task_id, Event.data).where(
-            Event.task_id.in_(task_ids), Event.kind == EventKind.TASK_COMPLETED)).all() if task_ids else []
+            Event.route_id.in_(route_ids), Event.task_id.in_(task_ids),
+            Event.kind == EventKind.TASK_COMPLETED)).all() if task_ids else []
         decisions = {tid: data.get("submission", {}).get("decision") for tid, data in events
                      if isinstance(data, dict) and isinstance(data.get("submission"), dict)}
         teachers = {tid for _, _, tid in rows}
@@ -198,7 +204,10 @@ def _visible(actor: Actor):
 
 def list_routes(ctx: ServiceContext, actor: Actor, *, status: str | None = None, stage: str | None = None,
                 school_id: int | None = None, text: str | None = None, page: int = 1) -> dict[str, Any]:
-    """Routes the actor may see, newest first, filterable."""
+    """Routes the actor may see, the latest updated first, filterable; a page of PER_PAGE without
+    counting every match (one row more says whether there is a next page): the cost is the page's,
+    not the region's (ix_routes_updated; the text through route_search's index)."""
+    page = max(page, 1)
     with ctx.uow() as uow:
         s = uow.session
         where = [_visible(actor)]
@@ -208,12 +217,12 @@ def list_routes(ctx: ServiceContext, actor: Actor, *, status: str | None = None,
             where.append(Route.stage == stage)
         if school_id:
             where.append(Route.school_id == school_id)
-        if text:
-            teacher_ids = sa.select(User.id).where(User.full_name.ilike(f"%{text}%"))
-            where.append(sa.or_(Route.title.ilike(f"%{text}%"), Route.teacher_id.in_(teacher_ids)))
-        total = s.scalar(sa.select(sa.func.count()).select_from(Route).where(*where))
-        routes = s.scalars(sa.select(Route).where(*where).order_by(Route.updated_at.desc(), Route.id.desc())
-                           .limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).all()
+        short = bool(text) and not route_search.searchable(text)
+        if text and not short:
+            where.append(Route.id.in_(route_search.matching_ids(s, text)))
+        found = s.scalars(sa.select(Route).where(*where).order_by(Route.updated_at.desc(), Route.id.desc())
+                          .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
+        routes, has_more = found[:PER_PAGE], len(found) > PER_PAGE
         ids = {r.teacher_id for r in routes} | {r.tutor_id for r in routes}
         names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
         schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "school")
@@ -222,5 +231,6 @@ def list_routes(ctx: ServiceContext, actor: Actor, *, status: str | None = None,
                   "stage_title": STAGE_TITLES.get(r.stage, r.stage), "teacher": names.get(r.teacher_id),
                   "tutor": names.get(r.tutor_id), "school": schools.get(r.school_id), "updated_at": r.updated_at}
                  for r in routes]
-        return {"items": items, "total": total, "page": max(page, 1), "pages": max(1, -(-total // PER_PAGE)),
+        return {"items": items, "page": page, "has_more": has_more, "shown_from": (page - 1) * PER_PAGE + 1,
+                "short_query": short, "min_query": route_search.MIN_LENGTH,
                 "schools": list(schools.items()), "stage_titles": STAGE_TITLES}

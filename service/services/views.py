@@ -125,23 +125,45 @@ def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[
         } for e in events]
 
 
+INBOX_LIMIT = 50  # tasks on a page of the inbox (the API's default)
+INBOX_MAX_LIMIT = 200  # the most the API gives at once
+
+
 def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
              documents: bool = False) -> list[dict[str, Any]]:
-    """The actor's waiting tasks with the route they belong to: oldest first, or (`sort="due"`) by
-    due date, those without one last. `documents`: each row also says what it signs ("document":
-    "Подпись: Карта ИОМ, версия 2", or None) and by how many days it is overdue ("overdue_days")."""
+    """All the actor's waiting tasks (see `inbox`; for callers that need the whole list)."""
+    return inbox(ctx, actor, sort=sort, documents=documents, limit=None)["tasks"]
+
+
+def inbox(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest", documents: bool = False, page: int = 1,
+          limit: int | None = INBOX_LIMIT) -> dict[str, Any]:
+    """A page of the actor's waiting tasks with the route they belong to: oldest first, or
+    (`sort="due"`) by due date, those without one last; the tasks others delegated to the actor
+    come on the first page. `documents`: each row also says what it signs ("document":
+    "Подпись: Карта ИОМ, версия 2", or None) and by how many days it is overdue ("overdue_days").
+    "total" and "overdue" count the actor's own tasks and the delegated ones (index-only counts of
+    the actor's tasks: ix_tasks_assignee_queue, ix_tasks_assignee_due); a page costs its rows."""
     from service.services.queues import overdue_days, queue_order
     from service.services.signing_labels import signing_labels
 
+    page = max(page, 1)
     with ctx.uow() as uow:
         s = uow.session
-        rows = s.execute(sa.select(Task, Route.title, Route.teacher_id, Route.stage, Route.spec_id)
-                         .join(Route, Route.id == Task.route_id)
-                         .where(Task.assignee_id == actor.user_id, Task.state == "ready")
-                         .order_by(*queue_order("due" if sort == "due" else "oldest"))).all()
+        now = ctx.clock()
+        mine = [Task.assignee_id == actor.user_id, Task.state == "ready"]
+        query = (sa.select(Task, Route.title, Route.teacher_id, Route.stage, Route.spec_id)
+                 .join(Route, Route.id == Task.route_id).where(*mine)
+                 .order_by(*queue_order("due" if sort == "due" else "oldest")))
+        if limit is not None:
+            query = query.limit(limit + 1).offset((page - 1) * limit)
+        rows = s.execute(query).all()
+        has_more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if limit is not None else rows
+        total, late = s.execute(sa.select(
+            sa.select(sa.func.count()).select_from(Task).where(*mine).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(Task).where(*mine, Task.due_at < now).scalar_subquery())).one()
         names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
         labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
-        now = ctx.clock()
         calendar = calendar_for(s)
         waited = _waited(ctx, s)
         out = []
@@ -152,8 +174,11 @@ def my_tasks(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest",
                 item["document"] = labels.get(task.id)
                 item["overdue_days"] = overdue_days(task.due_at, now, calendar, ctx.timezone)
             out.append(item)
-        extra = _delegated_rows(ctx, s, actor, now, waited, calendar, documents)
-        return _merged(out, extra, sort) if extra else out
+        extra = _delegated_rows(ctx, s, actor, now, waited, calendar, documents)  # a few, for delegates only
+        tasks = _merged(out, extra, sort) if extra and page == 1 else out
+        late += sum(1 for t in extra if t["due_at"] is not None and datetime.fromisoformat(t["due_at"]) < now)
+        return {"tasks": tasks, "page": page, "limit": limit, "has_more": has_more,
+                "total": total + len(extra), "overdue": late}
 
 
 def _delegated_rows(ctx: ServiceContext, s, actor: Actor, now, waited, calendar, documents: bool) -> list[dict]:
@@ -239,17 +264,19 @@ def _signing(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any]
         return None
     doc = documents.pending_document(s, route.id, spec.signs) if task.state == "ready" else None
     return {"kind": spec.signs, "action": spec.action,
-            "document": documents.describe(s, doc) if doc is not None else None}
+            "document": documents.describe(s, doc, check_bytes=False) if doc is not None else None}
 
 
 def route_documents(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
-    """Every version of every document of the route, oldest first."""
+    """Every version of every document of the route, oldest first, with the recorded hashes (three
+    queries whatever the number of documents; the stored bytes are re-hashed by verification:
+    /api/routes/<id>/verify, not on every view)."""
     with ctx.uow() as uow:
         s = uow.session
         route = _load_route(s, actor, route_id)
         docs = s.scalars(sa.select(Document).where(Document.route_id == route.id)
                          .order_by(Document.created_at, Document.id)).all()
-        return [documents.describe(s, d) for d in docs]
+        return documents.describe_all(s, list(docs))
 
 
 def document_file(ctx: ServiceContext, actor: Actor, document_id: int, which: str) -> tuple[bytes, str]:

@@ -48,11 +48,13 @@ def _current_query(page: str) -> str:
 def inbox():
     """My waiting tasks: the longest waiting first, or by due date; overdue ones marked and counted."""
     sort = "due" if request.args.get("sort") == "due" else "oldest"
-    tasks = views.my_tasks(ctx(), me(), sort=sort, documents=True)
+    data = views.inbox(ctx(), me(), sort=sort, documents=True, page=_int("page") or 1)
+    tasks = data["tasks"]
     for t in tasks:  # ISO strings → datetimes, shown as the region's dates
         t["since"] = datetime.fromisoformat(t["created_at"])
         t["due"] = datetime.fromisoformat(t["due_at"]) if t["due_at"] else None
-    return render_template("web/inbox.html", tasks=tasks, sort=sort, overdue=sum(1 for t in tasks if t["overdue_days"]),
+    return render_template("web/inbox.html", tasks=tasks, sort=sort, overdue=data["overdue"], data=data,
+                           args={k: v for k, v in request.args.items() if k != "page"},
                            saved=saved_filters.list_filters(ctx(), me(), "inbox"), page_key="inbox",
                            query=_current_query("inbox"), active="inbox")
 
