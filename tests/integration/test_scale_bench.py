@@ -1,0 +1,51 @@
+"""bench/scale.py's generator at a tiny size (SQLite only): the replicated region passes
+`flask verify-all` (with documents: every route keeps its document rows at a sample of 1 in 1),
+the event count is what the templates times their copies give, and a copied route can move on."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from service import create_app
+from service.db.models import Task
+from service.services import accounts, routes
+
+SCALE = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
+
+
+def _scale():
+    spec = importlib.util.spec_from_file_location("bench_scale", SCALE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_small_generated_region_verifies_and_its_copies_can_be_completed(tmp_path):
+    scale = _scale()
+    url = f"sqlite:///{tmp_path / 'scale.sqlite3'}"
+    made = scale.generate(url, 30, doc_sample=1)
+    assert made.routes == 30
+    expected = sum(f["events"] * (f["clones"] + 1) for f in made.families.values())
+    assert made.events == expected >= 30 * 5
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "t"})
+    cli = app.test_cli_runner()
+    for args in (["verify-all"], ["verify-all", "--documents"]):
+        result = cli.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        assert "Проверено маршрутов: 30; с расхождениями: 0." in result.output
+
+    ctx = app.extensions["iom"]
+    with ctx.uow() as uow:  # a copied route at the implementation hub (not one the service drove)
+        task_id, assignee = uow.session.execute(
+            sa.select(Task.id, Task.assignee_id).where(Task.name == "implementation", Task.state == "ready",
+                                                       Task.route_id.not_in(made.driven_routes))
+            .order_by(Task.route_id.desc()).limit(1)).one()
+    routes.complete_task(ctx, accounts.load_actor(ctx, assignee), task_id, {"next": "correction"}, None)
+    result = cli.invoke(args=["verify-all"])
+    assert result.exit_code == 0, result.output
