@@ -251,9 +251,11 @@ def rerender_documents(ctx: ServiceContext, route_id: int,
     return sorted(findings, key=lambda f: f.seq or 0)
 
 
-def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int) -> dict[str, Any]:
+def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
+          replayed: dict[str, Any] | None = None) -> dict[str, Any]:
     """The route as it stood after event `seq`: card, open tasks (the diagram position),
-    documents with the signatures they had then."""
+    documents with the signatures they had then. `replayed`: a whole replay the caller already
+    has (`replay`); when it succeeded and `seq` is the last event it is that state, not replayed again."""
     from service.services.documents import describe
 
     require_auditor(actor)
@@ -261,7 +263,10 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int) -> dict[st
         last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
     if last is None or not 1 <= seq <= last:
         raise NotFound(f"В истории маршрута нет события № {seq}")
-    result = replay_route(ctx, route_id, upto=seq)
+    if replayed is not None and replayed["ok"] and seq == last and replayed["state"]["seq"] == seq:
+        result = copy.deepcopy(replayed)
+    else:
+        result = replay_route(ctx, route_id, upto=seq)
     if not result["ok"]:
         return result
     with ctx.uow() as uow:

@@ -106,3 +106,19 @@ def test_only_auditors_and_admins_see_it(people, new_route):
     anonymous = people("auditor").client.application.test_client()
     r = anonymous.get(f"/routes/{rid}/audit")
     assert r.status_code == 302 and re.search(r"/login\?next=", r.headers["Location"])
+
+
+def test_the_page_at_the_last_event_replays_the_route_once(people, new_route, monkeypatch):
+    """The whole replay and the state after the last event are one and the same re-execution."""
+    from service.services import audit_replay
+
+    rid = new_route()
+    people("tutor1").do(rid, "draft")
+    calls = []
+    real = audit_replay.replay_route
+    monkeypatch.setattr(audit_replay, "replay_route", lambda *a, **k: calls.append(k.get("upto")) or real(*a, **k))
+    html = _html(people("auditor"), f"/routes/{rid}/audit")
+    assert calls == [None] and "Ожидали после этого события" in html
+    calls.clear()
+    _html(people("auditor"), f"/routes/{rid}/audit?as_of=1")  # an earlier event: its own replay up to it
+    assert calls == [None, 1]
