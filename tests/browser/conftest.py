@@ -18,13 +18,12 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """The app on SQLite, served on 127.0.0.1 at a free port; yields (base_url, app)."""
+def serve(tmp_path_factory, **config):
+    """The app on SQLite (with `config`), served on 127.0.0.1 at a free port; yields (base_url, app)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's Chromium is not installed (.ci/install-chromium.sh)")
     path = tmp_path_factory.mktemp("browser") / "ui.sqlite3"
-    gen = ready_app(f"sqlite:///{path}", CLOCK=FakeClock(), WTF_CSRF_TIME_LIMIT=None)
+    gen = ready_app(f"sqlite:///{path}", CLOCK=FakeClock(), WTF_CSRF_TIME_LIMIT=None, **config)
     app = next(gen)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -32,6 +31,12 @@ def live(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
     next(gen, None)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app on SQLite, served on 127.0.0.1 at a free port; yields (base_url, app)."""
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,12 @@ queue this test drains by hand."""
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
 from huey import MemoryHuey
-from werkzeug.serving import make_server
 
 from service.samples import VALID
 from service.services import accounts, demo, routes
-from tests.browser.conftest import CHROMIUM
-from tests.support.app import FakeClock, ready_app
+from tests.browser.conftest import serve
 
 pytestmark = pytest.mark.browser
 
@@ -28,17 +23,7 @@ def queue():
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, queue):
     """As tests/browser/conftest.py's, with jobs left in `queue` instead of run at once."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's Chromium is not installed (.ci/install-chromium.sh)")
-    path = tmp_path_factory.mktemp("browser") / "ui.sqlite3"
-    gen = ready_app(f"sqlite:///{path}", CLOCK=FakeClock(), WTF_CSRF_TIME_LIMIT=None, JOBS=queue)
-    app = next(gen)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    next(gen, None)
+    yield from serve(tmp_path_factory, JOBS=queue)
 
 
 def test_the_progress_bar_shows_while_the_worker_replays_and_the_result_after(live, visitor, queue):
