@@ -106,14 +106,16 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         s = uow.session
         calendar = calendar_for(s)
         base = queue_conditions(actor, f, now, calendar, ctx.timezone)
-        joined = sa.select(Task.stage, sa.func.count()).join(Route, Route.id == Task.route_id).where(*base)
-        counts = dict(s.execute(joined.group_by(Task.stage)).all())
-        staged = base + ([Task.stage == f.stage] if f.stage else [])
-        overdue_total = s.scalar(sa.select(sa.func.count()).select_from(Task).join(Route, Route.id == Task.route_id)
-                                 .where(*staged, Task.due_at.is_not(None), Task.due_at < now))
+        # one pass over the queue gives the count per stage, the overdue ones, and the filtered total
+        late = sa.and_(Task.due_at.is_not(None), Task.due_at < now)
+        per_stage = {stage: (n, n_late) for stage, n, n_late in s.execute(
+            sa.select(Task.stage, sa.func.count(), sa.func.count().filter(late))
+            .join(Route, Route.id == Task.route_id).where(*base).group_by(Task.stage))}
+        counts = {stage: n for stage, (n, _) in per_stage.items()}
+        chosen = [v for stage, v in per_stage.items() if not f.stage or stage == f.stage]
+        overdue_total = sum(n_late for _, n_late in chosen)
+        total = overdue_total if f.overdue else sum(n for n, _ in chosen)
         where = narrowed(base, f, now)
-        total = s.scalar(sa.select(sa.func.count()).select_from(Task).join(Route, Route.id == Task.route_id)
-                         .where(*where))
         rows = s.execute(sa.select(Task, Route).join(Route, Route.id == Task.route_id).where(*where)
                          .order_by(*queue_order(f.sort)).limit(PER_PAGE)
                          .offset((max(f.page, 1) - 1) * PER_PAGE)).all()
