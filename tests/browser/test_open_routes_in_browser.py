@@ -106,7 +106,8 @@ def test_the_teacher_edits_their_sheet_and_the_route_page_links_to_it(visitor, l
     teacher.goto(f"/teachers/{teacher_id}/sheet")
     teacher.page.fill("[name='/info/awards']", f"Грамота «Учитель года» & диплом ({width})")
     teacher.page.click("#sheet-form button[type=submit]")
-    assert "Справка сохранена" in teacher.page.content() and teacher.page.evaluate("window.__csp") == []
+    teacher.page.wait_for_selector("text=Справка сохранена")  # the page after the POST, not the one leaving
+    assert teacher.page.evaluate("window.__csp") == []
     assert teacher.page.input_value("[name='/info/awards']") == f"Грамота «Учитель года» & диплом ({width})"
     _fits(teacher, width)
     teacher.shot(f"teacher-sheet-{width}")
