@@ -60,10 +60,37 @@ def test_signing_while_the_plan_is_returned_never_fails_with_500(app, people, ne
     assert sum(e["kind"] == "document_signed" for e in events) == wins["methodist"]
 
 
+def _double_request(app, monkeypatch, person, task, data, signature):
+    """The same completion sent twice: the second copy has read its task as waiting and is held
+    there (before it looks up the pending document) until the first has finished. Returns both answers."""
+    from service.services import documents
+
+    reached, first_done = threading.Event(), threading.Event()
+    original = documents.pending_document
+    held = []
+
+    def held_open(session, route_id, kind):
+        if threading.current_thread() in held:
+            reached.set()
+            first_done.wait(10)
+        return original(session, route_id, kind)
+
+    monkeypatch.setattr(documents, "pending_document", held_open)
+    result = {}
+    second = Person(app, person.login)
+    thread = threading.Thread(target=lambda: result.setdefault("r", second.complete(task["id"], data, signature)))
+    held.append(thread)
+    thread.start()
+    assert reached.wait(10)
+    first = person.complete(task["id"], data, signature)
+    first_done.set()
+    thread.join()
+    return first, result["r"]
+
+
 def test_an_approval_that_loses_to_its_double_between_its_reads_gets_409(app, people, new_route, monkeypatch):
     """The window the review hit 2 times in 467 on PostgreSQL, held open on purpose: a second
     approval request has read its task as waiting when the first one issues the document."""
-    from service.services import documents
 
     rid = new_route()
     for login, name in [("tutor1", "draft"), ("methodist", "plan_signatures_methodist"),
@@ -73,28 +100,8 @@ def test_an_approval_that_loses_to_its_double_between_its_reads_gets_409(app, pe
     task = head.task(rid, "approval")
     data = dict(VALID[task["form"]])
     signature = head.signature_for(task["id"], data)
-    reached, first_done = threading.Event(), threading.Event()
-    original = documents.pending_document
-    held = []
-
-    def held_open(session, route_id, kind):
-        if threading.current_thread() in held:
-            reached.set()
-            first_done.wait(10)
-        return original(session, route_id, kind)
-
-    monkeypatch.setattr(documents, "pending_document", held_open)
-    result = {}
-    second = Person(app, "head_gym")
-    thread = threading.Thread(target=lambda: result.setdefault("r", second.complete(task["id"], data, signature)))
-    held.append(thread)
-    thread.start()
-    assert reached.wait(10)
-    first = head.complete(task["id"], data, signature)
-    first_done.set()
-    thread.join()
+    first, r = _double_request(app, monkeypatch, head, task, data, signature)
     assert first.status_code == 200, first.get_json()
-    r = result["r"]
     assert r.status_code == 409, r.get_json()
     assert r.get_json()["error"].startswith("Задача уже выполнена: Директорова Елена Викторовна")
 
@@ -104,35 +111,13 @@ def test_a_signature_that_loses_to_its_double_on_a_still_pending_document_gets_4
     """The plan stays awaiting the teacher's signature after the methodist's: a second copy of the
     methodist's request that read its task as waiting then finds their own signature, made by the
     winner on this very task: a conflict (409), not "already signed" (403)."""
-    from service.services import documents
-
     rid = new_route()
     people("tutor1").do(rid, "draft")
     methodist = people("methodist")
     task = methodist.task(rid, "plan_signatures_methodist")
     data = dict(VALID[task["form"]])
     signature = methodist.signature_for(task["id"], data)
-    reached, first_done = threading.Event(), threading.Event()
-    original = documents.pending_document
-    held = []
-
-    def held_open(session, route_id, kind):
-        if threading.current_thread() in held:
-            reached.set()
-            first_done.wait(10)
-        return original(session, route_id, kind)
-
-    monkeypatch.setattr(documents, "pending_document", held_open)
-    result = {}
-    second = Person(app, "methodist")
-    thread = threading.Thread(target=lambda: result.setdefault("r", second.complete(task["id"], data, signature)))
-    held.append(thread)
-    thread.start()
-    assert reached.wait(10)
-    first = methodist.complete(task["id"], data, signature)
-    first_done.set()
-    thread.join()
+    first, r = _double_request(app, monkeypatch, methodist, task, data, signature)
     assert first.status_code == 200, first.get_json()
-    r = result["r"]
     assert r.status_code == 409, r.get_json()
     assert r.get_json()["error"].startswith("Задача уже выполнена: Методистова Ирина Львовна")
