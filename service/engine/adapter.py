@@ -26,7 +26,7 @@ from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
 from service.engine.serializer import WorkflowCodec
 from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
-from service.engine.timers import ArmedTimer, FiredTimer, TimerClock, WorkingDayTimer
+from service.engine.timers import ArmedTimer, FiredTimer, TimerClock, WorkingDayTimer, attached_task
 from service.engine.workflow import QuickWorkflow
 from service.tasks import DocumentRequest, HandlerRegistry, StepContext
 
@@ -79,8 +79,7 @@ def armed_timers(workflow: BpmnWorkflow) -> list[ArmedTimer]:
         at = definition.next_fire(task)
         if at is None:
             continue
-        attached = next(t for t in task.parent.children if t is not task and
-                        not isinstance(getattr(t.task_spec, "event_definition", None), WorkingDayTimer))
+        attached = attached_task(task)
         out.append(ArmedTimer(task.task_spec.name, definition.kind, task.task_spec.bpmn_name or definition.name,
                               str(attached.id), attached.task_spec.name, at))
     return sorted(out, key=lambda t: (t.fire_at, t.name))

@@ -121,7 +121,7 @@ def _clock(my_task) -> TimerClock:
     return clock
 
 
-def _attached(my_task):
+def attached_task(my_task):
     """The user task a boundary event waits on: its sibling under the boundary split."""
     return next(t for t in my_task.parent.children if t is not my_task and not hasattr(t.task_spec, "cancel_activity"))
 
@@ -135,13 +135,14 @@ class WorkingDayTimer(TimerEventDefinition):
         super().__init__(name, expression, **kwargs)
         self.days = days if days is not None else parse_timer(expression)[1]
 
-    def _task_days(self, my_task, clock: TimerClock) -> tuple[object, int | None]:
-        task = _attached(my_task)
-        form = task.task_spec.extensions.get("properties", {}).get("form", "")
-        return task, clock.due_days.get(form)
+    @staticmethod
+    def _due_days(my_task, clock: TimerClock) -> int | None:
+        """The working days the attached task has (by its form), or None."""
+        form = attached_task(my_task).task_spec.extensions.get("properties", {}).get("form", "")
+        return clock.due_days.get(form)
 
     def _fired(self, my_task, clock: TimerClock, at: str, round_: int) -> None:
-        task = _attached(my_task)
+        task = attached_task(my_task)
         clock.fired.append(FiredTimer(my_task.task_spec.name, self.kind, my_task.task_spec.bpmn_name or self.name,
                                       str(task.id), task.task_spec.name, at, round_))
 
@@ -163,7 +164,7 @@ class ReminderTimer(WorkingDayTimer):
         clock = _clock(my_task)
         value = my_task._get_internal_data("event_value")
         if value is None:
-            _, due_days = self._task_days(my_task, clock)
+            due_days = self._due_days(my_task, clock)
             ahead = (due_days or 0) - self.days
             value = clock.working_morning(clock.now, ahead).isoformat() if ahead >= 1 else NEVER
             my_task._set_internal_data(event_value=value)
@@ -196,7 +197,7 @@ class EscalationTimer(WorkingDayTimer):
         clock = _clock(my_task)
         value = my_task._get_internal_data("event_value")
         if value is None:
-            _, due_days = self._task_days(my_task, clock)
+            due_days = self._due_days(my_task, clock)
             if not due_days:
                 value = {"next": NEVER, "count": 0}
             else:

@@ -16,10 +16,21 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from service.db.models import Document, EmailOutbox, Event, Notification, NotificationPref, Route, Signature, Task, User
+from service.db.models import (
+    Document,
+    EmailOutbox,
+    Event,
+    Notification,
+    NotificationPref,
+    RoleGrant,
+    Route,
+    Signature,
+    Task,
+    User,
+)
 from service.documents.contract import KINDS as DOCUMENT_KINDS
 from service.domain.route_rules import is_return
-from service.domain.states import EventKind
+from service.domain.states import EventKind, TaskState
 from service.services import mail_render
 
 KINDS = ("task_ready", "returned", "document_issued", "route_finished")
@@ -201,8 +212,6 @@ def _responsible(session, route: Route, task: Task) -> list[int]:
     if task.role in ("teacher", "deputy_head"):
         head = head_of(session, "school_head", route.school_id)
         return [head] if head else []
-    from service.db.models import RoleGrant
-
     return list(session.scalars(sa.select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
                                 .where(RoleGrant.role == "admin", User.is_active).distinct()))
 
@@ -211,7 +220,7 @@ def _timer(session, event: Event, route: Route) -> list[dict[str, Any]]:
     """A reminder tells the assignee; an escalation tells who is responsible. A timer that fired in the
     request completing its own task tells nobody (the task is done)."""
     task = session.get(Task, event.task_id) if event.task_id else None
-    if task is None or task.state != "ready":
+    if task is None or task.state != TaskState.READY:
         return []
     where = f"Маршрут {_quoted(route.title)}."
     if event.data.get("kind") == "reminder":

@@ -32,8 +32,6 @@ from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
 from service.services.events import append_event
 
-TIMER_KINDS = {"reminder": "Напоминание", "escalation": "Эскалация"}
-
 
 def clock_for(ctx: ServiceContext, session, now: datetime) -> TimerClock:
     return TimerClock(now, calendar_for(session), ctx.timezone, DUE_DAYS)
