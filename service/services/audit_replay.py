@@ -83,10 +83,11 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
             return {"ok": False, "divergence": report.findings[0].as_dict(), "chain": report.as_dict()}
         result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
         found: list[Finding] = []
-        try:
-            result["state"] = _replay_events(ctx, s, events, upto, lambda done: progress(done, total))
-        except Divergence as exc:
-            found.append(exc.finding)
+        replayed = _replayed_events(ctx, s, events, report.head, upto, lambda done: progress(done, total))
+        if isinstance(replayed, Finding):
+            found.append(replayed)
+        else:
+            result["state"] = replayed
         if "state" in result and upto is None:
             stored = _compare_with_stored(s, route, result["state"])
             if stored is not None:
@@ -101,6 +102,22 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
         result.update(ok=False, divergence=first.as_dict())
     progress(total, total)
     return result
+
+
+def _replayed_events(ctx: ServiceContext, s, events: list, head: str, upto: int | None,
+                     step: Callable[[int], None]) -> dict[str, Any] | Finding:
+    """The engine's re-execution of the events (the state after them, or the first divergence),
+    taken from `ctx.replays` when this chain head was replayed to the same event before."""
+    key = (events[0].route_id, head, upto)
+    kept = ctx.replays.get(key)
+    if kept is not None:
+        return kept
+    try:
+        outcome: dict[str, Any] | Finding = _replay_events(ctx, s, events, upto, step)
+    except Divergence as exc:
+        outcome = exc.finding
+    ctx.replays.put(key, outcome)
+    return outcome
 
 
 def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None,

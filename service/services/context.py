@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.engine.adapter import WorkflowEngine
 from service.forms import FormCatalog
+from service.services.replay_cache import ReplayCache
 from service.services.uow import UnitOfWork
 
 
@@ -39,6 +40,7 @@ class ServiceContext:
     templates: dict[str, Any] = field(default_factory=dict)  # template SHA-256 → loaded template
     timezone: str = "Europe/Moscow"  # the region's (IOM_TIMEZONE): pages, and documents of format 2+
     jobs: Any = None  # service.jobs.Jobs: hands long work (a replay with documents) to the worker
+    replays: ReplayCache = field(default_factory=ReplayCache)  # engine replays by chain head (replay_cache.py)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -293,3 +293,33 @@ def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
     assert str(other) in result["divergence"]["found"]
+
+
+# ---- replays kept by chain head (services/replay_cache.py) --------------------------------------------
+def test_a_replay_kept_from_an_earlier_view_does_not_hide_a_later_rechained_change(app, rid):
+    ctx = _ctx(app)
+    assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True  # kept by the head it checked
+    seq = _seq(app, rid, "task_completed", "agreement")
+    _rechain(app, rid, seq, _set(["submission", "decision"], "return"))
+    result = audit_replay.replay(ctx, OPERATOR, rid)
+    assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
+
+
+def test_a_replay_kept_from_an_earlier_view_still_compares_with_the_stored_card(app, rid):
+    ctx = _ctx(app)
+    assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True
+    with ctx.sessions() as s:
+        card = copy.deepcopy(s.get(Route, rid).card)
+    card["info"]["full_name"] = "Подменённое имя"
+    as_intruder(app, sa.update(ROUTES).where(ROUTES.c.id == rid).values(card=card))
+    result = audit_replay.replay(ctx, OPERATOR, rid)
+    assert result["ok"] is False and "карта" in result["divergence"]["found"]
+
+
+def test_a_kept_replay_is_a_copy_the_caller_may_change(app, rid):
+    ctx = _ctx(app)
+    first = audit_replay.replay(ctx, OPERATOR, rid)
+    first["state"]["card"]["info"]["full_name"] = "изменено вызывающим"
+    again = audit_replay.replay(ctx, OPERATOR, rid)
+    assert again["state"]["card"]["info"]["full_name"] != "изменено вызывающим"
+    assert again == audit_replay.replay(ctx, OPERATOR, rid)
