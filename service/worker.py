@@ -90,6 +90,21 @@ def expire_delegations(ctx: Any) -> int:
     return delegations.expire_due(ctx)
 
 
+_pruned_at = 0.0  # monotonic time of this process's last pruning
+
+
+def prune_notifications(ctx: Any, every_s: float = 3600.0) -> int:
+    """Delete notifications read longer ago than the retention period (at most once an hour per
+    worker process: the query scans the table when there is nothing to delete)."""
+    global _pruned_at
+    from service.services import notification_retention
+
+    if _pruned_at and time.monotonic() - _pruned_at < every_s:
+        return 0
+    _pruned_at = time.monotonic()
+    return notification_retention.prune(ctx)
+
+
 def send_mail(ctx: Any, limit: int | None = None, budget_s: float = LEASE_SECONDS / 2) -> int:
     """Send due letters over one SMTP connection, claiming again while letters keep coming (up to
     `budget_s`): under load the next letter waits for the current batch, not for the next poll."""
@@ -114,9 +129,9 @@ def queue_digests(ctx: Any) -> None:
 
 
 def periodic_work(ctx: Any) -> None:
-    """One tick: send due letters, queue due digests, fire timers, expire delegations; a failing step
-    does not stop the others."""
-    for step in (send_mail, queue_digests, run_timers, expire_delegations):
+    """One tick: send due letters, queue due digests, fire timers, expire delegations, prune old
+    notifications; a failing step does not stop the others."""
+    for step in (send_mail, queue_digests, run_timers, expire_delegations, prune_notifications):
         try:
             step(ctx)
         except Exception:  # the next tick retries; the failure is in the worker's log
