@@ -37,6 +37,10 @@ def ru_date(value: str | date | None) -> str:
 #   2: the region's time with the zone named: "02.12.2026 14:05 МСК", "02.12.2026 16:05 МСК+2"
 #   3: as 2, and a delegate's signature names the delegation after the signer's name:
 #      "Завучева О. Н., за Директорова Е. В., по поручению от 01.09.2026"
+# The dates inside the data (card → data, `_dates`) are frozen in the snapshot, so a new way of
+# writing them changes only new versions. What is formatted at render time (the signature sheet
+# below) is pinned to the format number: a new way to print it is a new FORMAT_* and a new
+# branch, never a change to a released one.
 FORMAT_UTC = 1
 FORMAT_LOCAL = 2
 FORMAT_DELEGATION = 3
@@ -167,5 +171,6 @@ def signer_line(signature, fmt: int) -> str:
     """The signer's name; from format 3, a delegate's with «, за <кого>, по поручению от <дата>»."""
     if fmt < FORMAT_DELEGATION or getattr(signature, "delegation_id", None) is None:
         return signature.signer_name
-    return (f"{signature.signer_name}, за {signature.on_behalf_name}, по поручению от "
-            f"{ru_date(signature.delegated_on)}")
+    # the date as format 3 prints it, not through ru_date: the data's date style may change, a released format may not
+    on = signature.delegated_on.strftime("%d.%m.%Y") if signature.delegated_on else ""
+    return f"{signature.signer_name}, за {signature.on_behalf_name}, по поручению от {on}"

@@ -90,6 +90,13 @@ class WorkflowRejected(ServiceError):
         self.problems = problems
 
 
+class MigrationBlocked(ServiceError):
+    """A route cannot move to another version of its process: a task its people hold now is not
+    in the new version and no task to move it to was given (or the one given does not fit)."""
+
+    status = 409
+
+
 class UnsafeExpression(ServiceError):
     """A BPMN expression uses something outside the allowed expression language."""
 
@@ -142,3 +149,15 @@ class SignatureRulesNotAccepted(SignatureRefused):
     def __init__(self, message: str, link: str):
         super().__init__(message)
         self.link = link
+
+
+class RouteNotMigratable(ServiceError):
+    """The route cannot move at all: it is finished or cancelled, or already on that version."""
+
+    status = 409
+
+
+class MigrationNotRevertible(ServiceError):
+    """A migration can be undone only while nothing happened on the new version after it."""
+
+    status = 409

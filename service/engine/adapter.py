@@ -20,10 +20,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 
 from service.domain.calendar import WorkingCalendar
-from service.domain.errors import NotFound, ServiceError, StepFailed, TaskAlreadyDone
+from service.domain.errors import MigrationBlocked, NotFound, ServiceError, StepFailed, TaskAlreadyDone
 from service.domain.route_rules import DUE_DAYS
+from service.engine import migration
 from service.engine.compaction import compact
 from service.engine.environment import CardBox, RestrictedEnvironment, RestrictedScriptEngine
+from service.engine.migration import MigrationPlans, MigrationPreview, SpecChanges
 from service.engine.serializer import WorkflowCodec
 from service.engine.specs import HumanTaskSpec, SpecBundle, build_bundle
 from service.engine.timers import ArmedTimer, FiredTimer, TimerClock, WorkingDayTimer, attached_task
@@ -97,6 +99,7 @@ class WorkflowEngine:
         self._bundles: dict[str, SpecBundle] = {}
         self._lock = threading.Lock()
         self._codec = WorkflowCodec()
+        self._plans = MigrationPlans()  # version-to-version diffs (engine/migration.py)
 
     # ---- specs ---------------------------------------------------------------------------
     def deploy(self, files: dict[str, bytes]) -> str:
@@ -127,22 +130,26 @@ class WorkflowEngine:
             raise NotFound(f"Версия схемы {spec_hash[:12]} не загружена") from None
 
     # ---- routes --------------------------------------------------------------------------
-    def start(self, spec_hash: str, card: dict[str, Any], today: date, clock: TimerClock | None = None) -> Snapshot:
+    def start(self, spec_hash: str, card: dict[str, Any], today: date, clock: TimerClock | None = None, *,
+              behaviour: int | None = None) -> Snapshot:
+        """Start a route; `behaviour` (in every call for the route) picks its handler versions
+        (service/tasks; None: the current ones)."""
         bundle = self.bundle(spec_hash)
         box = CardBox(lambda: card)
-        engine = self._script_engine(box, today, clock)
+        engine = self._script_engine(box, today, clock, behaviour=behaviour)
         workflow = QuickWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=engine)
         ready = self._advance(workflow, bundle)
         return self._snapshot(workflow, bundle, box, engine, ready)
 
     def complete(self, spec_hash: str, state: str, engine_task_id: str, submission: dict[str, Any],
-                 today: date, load_card: CardLoader, clock: TimerClock | None = None) -> Snapshot:
+                 today: date, load_card: CardLoader, clock: TimerClock | None = None, *,
+                 behaviour: int | None = None) -> Snapshot:
         """Complete a ready human task with already validated data and run the engine on. Timers
         that are due fire first (`Snapshot.fired`): they were due before the submission came."""
         bundle = self.bundle(spec_hash)
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
-        workflow.script_engine = engine = self._script_engine(box, today, clock)
+        workflow.script_engine = engine = self._script_engine(box, today, clock, behaviour=behaviour)
         self._guard(workflow.refresh_timers)  # a timer that is due wins over the submission
         task = self._ready_task(workflow, engine_task_id)
         task.data[task.task_spec.name] = copy.deepcopy(submission)
@@ -150,12 +157,13 @@ class WorkflowEngine:
         ready = self._advance(workflow, bundle)
         return self._snapshot(workflow, bundle, box, engine, ready)
 
-    def fire_timers(self, spec_hash: str, state: str, clock: TimerClock, load_card: CardLoader) -> Snapshot:
+    def fire_timers(self, spec_hash: str, state: str, clock: TimerClock, load_card: CardLoader, *,
+                    behaviour: int | None = None) -> Snapshot:
         """Let the timers that are due by `clock.now` fire (the background worker's call)."""
         bundle = self.bundle(spec_hash)
         box = CardBox(load_card)
         workflow = self._codec.load(state, bundle)
-        workflow.script_engine = engine = self._script_engine(box, clock.now.date(), clock)
+        workflow.script_engine = engine = self._script_engine(box, clock.now.date(), clock, behaviour=behaviour)
         self._guard(workflow.refresh_timers)
         ready = self._advance(workflow, bundle)
         return self._snapshot(workflow, bundle, box, engine, ready)
@@ -172,9 +180,11 @@ class WorkflowEngine:
         return copy.deepcopy(self._ready_task(workflow, engine_task_id).data)
 
     # ---- internals -----------------------------------------------------------------------
-    def _script_engine(self, box: CardBox, today: date, clock: TimerClock | None = None) -> RestrictedScriptEngine:
+    def _script_engine(self, box: CardBox, today: date, clock: TimerClock | None = None, *,
+                       behaviour: int | None = None) -> RestrictedScriptEngine:
         clock = clock or default_clock(today)
-        return RestrictedScriptEngine(RestrictedEnvironment(self.handlers, StepContext(today), box, clock))
+        return RestrictedScriptEngine(RestrictedEnvironment(self.handlers, StepContext(today), box, clock,
+                                                            behaviour=behaviour))
 
     @staticmethod
     def _ready_task(workflow: BpmnWorkflow, engine_task_id: str):
@@ -240,21 +250,55 @@ class WorkflowEngine:
             timers=armed_timers(workflow),
         )
 
+    # ---- moving routes between versions (engine/migration.py) -----------------------------
+    def migration_changes(self, from_hash: str, to_hash: str) -> SpecChanges:
+        """The spec-level diff of two loaded versions (computed once per pair)."""
+        return self._plans.changes(self.bundle(from_hash), self.bundle(to_hash))
+
+    def preview_migration(self, from_hash: str, to_hash: str, state: str,
+                          mapping: dict[str, str] | None = None) -> MigrationPreview:
+        """What moving this route to version `to_hash` would do, and whether it can."""
+        changes = self.migration_changes(from_hash, to_hash)
+        return migration.preview(changes, self._codec.load(state, changes.source), mapping)
+
+    def migrate(self, from_hash: str, to_hash: str, state: str, mapping: dict[str, str] | None, today: date,
+                load_card: CardLoader, clock: TimerClock | None = None, *,
+                behaviour: int | None = None) -> Snapshot:
+        """Move the route to version `to_hash` and run the engine on; MigrationBlocked when the
+        preview says it cannot. Timers that are due fire first, on the old version."""
+        changes = self.migration_changes(from_hash, to_hash)
+        box = CardBox(load_card)
+        workflow = self._codec.load(state, changes.source)
+        workflow.script_engine = engine = self._script_engine(box, today, clock, behaviour=behaviour)
+        self._guard(workflow.refresh_timers)
+        self._migrate_loaded(changes, workflow, mapping)
+        ready = self._advance(workflow, changes.target)
+        return self._snapshot(workflow, changes.target, box, engine, ready)
+
+    def _migrate_loaded(self, changes: SpecChanges, workflow: BpmnWorkflow, mapping: dict[str, str] | None) -> None:
+        found = migration.preview(changes, workflow, mapping)
+        if not found.can_migrate:
+            raise MigrationBlocked(found.reason or "Маршрут нельзя перевести на новую версию")
+        self._guard(partial(migration.migrate, changes, workflow, dict(mapping or {})))
+
 
 class ReplaySession:
     """A workflow kept in memory while an auditor's replay re-executes recorded completions
     (no serialization between steps). Plain data in, plain data out."""
 
     def __init__(self, engine: WorkflowEngine, spec_hash: str, card: dict[str, Any], today: date,
-                 clock: TimerClock | None = None):
+                 clock: TimerClock | None = None, *, behaviour: int | None = None):
         self._engine = engine
+        self._behaviour = behaviour  # the handler versions the route ran with (its route_created event)
         self._bundle = engine.bundle(spec_hash)
+        self._before_migrations: list[tuple[SpecBundle, str]] = []  # (version, state) before each migration
         self.card = copy.deepcopy(card)
         self._clock = clock or default_clock(today)
         self._clock.replay = True  # timers fire only where the history says they did (engine/timers.py)
         box = CardBox(lambda: self.card)
         self._workflow = QuickWorkflow(self._bundle.spec, self._bundle.subprocess_specs,
-                                       script_engine=engine._script_engine(box, today, self._clock))
+                                       script_engine=engine._script_engine(box, today, self._clock,
+                                                                           behaviour=behaviour))
         self._ready_tasks = engine._advance(self._workflow, self._bundle)
         self._take_card(box)
 
@@ -273,7 +317,8 @@ class ReplaySession:
         clock = self._at(now)
         clock.force.add(name)
         box = CardBox(lambda: self.card)
-        self._workflow.script_engine = self._engine._script_engine(box, clock.now.date(), clock)
+        self._workflow.script_engine = self._engine._script_engine(box, clock.now.date(), clock,
+                                                                   behaviour=self._behaviour)
         self._engine._guard(self._workflow.refresh_timers)
         clock.force.clear()  # fired once: an escalation updated again while the engine runs on must not repeat
         self._ready_tasks = self._engine._advance(self._workflow, self._bundle)
@@ -298,7 +343,7 @@ class ReplaySession:
         if len(ready) != 1:
             raise TaskAlreadyDone(f"задача {name} не ожидала выполнения")
         box = CardBox(lambda: self.card)
-        engine = self._engine._script_engine(box, today, self._at(now))
+        engine = self._engine._script_engine(box, today, self._at(now), behaviour=self._behaviour)
         self._workflow.script_engine = engine
         task = ready[0]
         task.data[name] = copy.deepcopy(submission)
@@ -306,3 +351,35 @@ class ReplaySession:
         self._ready_tasks = self._engine._advance(self._workflow, self._bundle)
         self._take_card(box)
         return list(engine.environment.documents)
+
+    def migrate(self, to_hash: str, mapping: dict[str, str] | None = None, now: datetime | None = None) -> None:
+        """Move the replayed route to version `to_hash` (as the history records); the completions
+        after it run on that version."""
+        engine = self._engine
+        changes = engine.migration_changes(self._bundle.content_hash, to_hash)
+        clock = self._at(now)
+        box = CardBox(lambda: self.card)
+        self._workflow.script_engine = engine._script_engine(box, clock.now.date(), clock,
+                                                             behaviour=self._behaviour)
+        self._before_migrations.append((self._bundle, engine._codec.dump(self._workflow)))
+        engine._migrate_loaded(changes, self._workflow, mapping)
+        self._bundle = changes.target
+        self._ready_tasks = engine._advance(self._workflow, self._bundle)
+        self._take_card(box)
+
+    @property
+    def spec_hash(self) -> str:
+        """The version the replayed route is on now (migrations move it)."""
+        return self._bundle.content_hash
+
+    def revert(self) -> str | None:
+        """Undo the last migration as the history records: the workflow from before it comes back (the
+        card stays, as the service's revert leaves it); returns the version returned to (None: there
+        was no migration to undo)."""
+        if not self._before_migrations:
+            return None
+        bundle, state = self._before_migrations.pop()
+        self._workflow = self._engine._codec.load(state, bundle)
+        self._bundle = bundle
+        self._ready_tasks = _ready_human_tasks(self._workflow)
+        return bundle.content_hash

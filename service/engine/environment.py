@@ -39,9 +39,11 @@ class CardBox:
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    def __init__(self, handlers: HandlerRegistry, context: StepContext, card: CardBox, timer_clock=None):
+    def __init__(self, handlers: HandlerRegistry, context: StepContext, card: CardBox, timer_clock=None, *,
+                 behaviour: int | None = None):
         super().__init__({})
         self._handlers = handlers
+        self._behaviour = behaviour  # the route's handler versions (service/tasks); None: the current ones
         self._context = context
         self._card = card
         self.timer_clock = timer_clock  # what the working-day timers read (engine/timers.py)
@@ -57,7 +59,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise UnsafeExpression("Скрипты в схеме процесса запрещены")
 
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
-        handler = self._handlers.get(operation_name)
+        handler = self._handlers.get(operation_name, self._behaviour)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         step = replace(self._context, params=params)
         try:

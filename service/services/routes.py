@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from service import tasks as service_tasks
 from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
 from service.documents.context import FORMAT_LOCAL, ru_datetime
 from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
@@ -82,21 +83,23 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
         card["prolongs_route"] = previous.id
     if new.period:
         card["period"] = dict(new.period)
-    snap = ctx.engine.start(spec_hash, card, now.date(), timers.clock_for(ctx, session, now))
+    behaviour = service_tasks.CURRENT_BEHAVIOUR  # the handler versions this route runs with, to its end
+    snap = ctx.engine.start(spec_hash, card, now.date(), timers.clock_for(ctx, session, now), behaviour=behaviour)
     title = new.title.strip() or f"ИОМ: {teacher.full_name}"
     route = Route(teacher_id=teacher.id, tutor_id=new.tutor_id, methodist_id=new.methodist_id, school_id=school.id,
                   centre_id=centre_id, spec_id=spec.id, previous_route_id=previous.id if previous else None,
                   title=title[:300], status=RouteStatus.ACTIVE, stage=snap.ready[0].stage, card=snap.card or card,
                   created_at=now, created_by_id=actor.user_id, updated_at=now,
-                  order_id=new.order["id"] if new.order else None)
+                  order_id=new.order["id"] if new.order else None, behaviour=behaviour)
     session.add(route)
     session.flush()
     session.add(RouteState(route_id=route.id, state=snap.state, data=snap.data))
     opened, _ = sync_tasks(session, route, snap.ready, now, zone=ctx.timezone)
     timers.arm(session, route, snap.timers)
     created = append_event(session, route_id=route.id, at=now, kind=EventKind.ROUTE_CREATED, actor_id=actor.user_id,
-                           data={"spec": spec_hash, "teacher_id": teacher.id, "tutor_id": new.tutor_id,
-                                 "methodist_id": new.methodist_id, "previous_route_id": route.previous_route_id,
+                           data={"spec": spec_hash, "behaviour": behaviour, "teacher_id": teacher.id,
+                                 "tutor_id": new.tutor_id, "methodist_id": new.methodist_id,
+                                 "previous_route_id": route.previous_route_id,
                                  "card": route.card, "opened": _opened(opened),
                                  **({"order": new.order} if new.order else {})})
     delegated.notify_delegates(ctx, session, created, route, opened)
@@ -170,7 +173,8 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         now = ctx.clock()
         waiting = timers.ready_tasks(session, route.id)
         snap = ctx.engine.complete(spec_hash, state.state, task.engine_task_id, submission, now.date(),
-                                   lambda: copy.deepcopy(route.card), timers.clock_for(ctx, session, now))
+                                   lambda: copy.deepcopy(route.card), timers.clock_for(ctx, session, now),
+                                   behaviour=route.behaviour)
         state.state, state.data = snap.state, snap.data
         task.state, task.completed_at, task.completed_by_id = TaskState.COMPLETED, now, actor.user_id
         timers.record_fired(session, route, snap.fired, now, waiting)  # they were due before this completion

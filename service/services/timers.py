@@ -93,7 +93,7 @@ def fire_route(ctx: ServiceContext, route_id: int, now: datetime) -> int:
         state = s.get(RouteState, route.id)
         spec_hash = ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id))
         snap = ctx.engine.fire_timers(spec_hash, state.state, clock_for(ctx, s, now),
-                                      lambda: copy.deepcopy(route.card))
+                                      lambda: copy.deepcopy(route.card), behaviour=route.behaviour)
         state.state, state.data = snap.state, snap.data
         if snap.card is not None:  # a timer's branch changes nothing today; keep what a handler would write
             route.card = snap.card

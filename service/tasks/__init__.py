@@ -5,6 +5,16 @@ gets the route card, the task data and the step context and returns the new card
 when it leaves the card alone, e.g. when it only asks for a document). The engine
 records the card's new revision number in the task's result variable. Handlers are plain
 functions: no engine, database or Flask objects.
+
+Handlers are versioned, so that a replay re-executes an old route with the code it ran on.
+A route records the behaviour version it started with (`CURRENT_BEHAVIOUR` then: the
+`route_created` event's `behaviour`, and `routes.behaviour`); every step of it, and its replay,
+calls the newest handler registered with `since <= behaviour`. To change what a handler
+writes (a field renamed, a date written differently), never edit a released version in place:
+add the new function next to the old one, register it in `default_handlers` with
+`since=CURRENT_BEHAVIOUR + 1`, and bump `CURRENT_BEHAVIOUR`. Routes started before keep the old
+function and replay without a false divergence; routes started after get the new one.
+tests/unit/test_handler_versions.py guards the released versions by a hash of their code.
 """
 
 from __future__ import annotations
@@ -41,27 +51,50 @@ class StepContext:
 Handler = Callable[[dict[str, Any], dict[str, Any], StepContext], dict[str, Any] | None]
 
 
+CURRENT_BEHAVIOUR = 1  # the handler behaviour version a new route starts with (see above)
+
+
 class HandlerRegistry:
-    """Name → handler. The engine refuses to deploy a BPMN that names an unknown handler."""
+    """Name → handler versions. The engine refuses to deploy a BPMN that names an unknown handler."""
 
     def __init__(self, handlers: dict[str, Handler] | None = None):
-        self._handlers: dict[str, Handler] = dict(handlers or {})
+        self._versions: dict[str, dict[int, Handler]] = {}
+        for name, handler in (handlers or {}).items():
+            self.register(name, handler)
 
-    def register(self, name: str, handler: Handler) -> None:
-        self._handlers[name] = handler
+    def register(self, name: str, handler: Handler, since: int = 1) -> None:
+        """`handler` is what `name` does for routes of behaviour `since` and later (until a newer
+        version); registering the same `since` again replaces that version."""
+        self._versions.setdefault(name, {})[since] = handler
 
     def __contains__(self, name: object) -> bool:
-        return name in self._handlers
+        return name in self._versions
 
-    def get(self, name: str) -> Handler:
-        return self._handlers[name]
+    def get(self, name: str, behaviour: int | None = None) -> Handler:
+        """The newest version of `name` registered with `since <= behaviour` (None: the behaviour
+        new routes start with, `CURRENT_BEHAVIOUR`); KeyError when there is none."""
+        if behaviour is None:
+            behaviour = CURRENT_BEHAVIOUR
+        versions = self._versions[name]
+        usable = [since for since in versions if since <= behaviour]
+        if not usable:
+            raise KeyError(f"{name}: no version for behaviour {behaviour}")
+        return versions[max(usable)]
+
+    def versions(self, name: str) -> list[int]:
+        """The `since` numbers registered for `name`, oldest first."""
+        return sorted(self._versions[name])
 
     def names(self) -> list[str]:
-        return sorted(self._handlers)
+        return sorted(self._versions)
 
 
 def default_handlers() -> HandlerRegistry:
-    """The handlers the route BPMN uses."""
+    """The handlers the route BPMN uses: today's as behaviour 1 (later versions register here
+    with their `since`)."""
     from service.tasks import card, documents
 
-    return HandlerRegistry({**card.HANDLERS, **documents.HANDLERS})
+    registry = HandlerRegistry()
+    for name, handler in {**card.HANDLERS, **documents.HANDLERS}.items():
+        registry.register(name, handler, since=1)
+    return registry

@@ -12,12 +12,20 @@ import sqlalchemy as sa
 from service.app import build_service_context
 from service.db.models import Document, Route, Task, User, WorkflowSpec
 from service.domain.access import OPERATOR
-from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.domain.errors import NotFound
 from service.services import audit, audit_replay
 from service.services.documents import describe
 from tests.support.app import FakeClock, ready_app
-from tests.support.audit_routes import EVENTS, ROUTES, as_intruder, db_engine, drive, new_route, stored_events
+from tests.support.audit_routes import (
+    EVENTS,
+    ROUTES,
+    as_intruder,
+    db_engine,
+    drive,
+    new_route,
+    rechain,
+    stored_events,
+)
 
 SPECS = WorkflowSpec.__table__
 DOCUMENTS = Document.__table__
@@ -224,25 +232,6 @@ def test_a_bpmn_file_changed_in_the_database_is_a_divergence_at_the_first_event(
 
 
 # ---- a submission changed and the chain rebuilt ------------------------------------------------------
-def _rechain(app, rid: int, seq: int, change) -> None:
-    """Alter event `seq`'s data with `change`, then recompute every hash from there on and the
-    route's chain head, so the chain itself verifies again."""
-    rows = stored_events(app, rid)
-    statements, prev = [], GENESIS
-    for e in rows:
-        data = copy.deepcopy(e.data)
-        if e.seq == seq:
-            change(data)
-        fields = event_fields(route_id=e.route_id, seq=e.seq, at=e.at, actor_id=e.actor_id,
-                              on_behalf_of_id=e.on_behalf_of_id, kind=e.kind, task_id=e.task_id,
-                              task_name=e.task_name, data=data)
-        digest = chain_hash(prev, fields)
-        if e.seq >= seq:
-            statements.append(sa.update(EVENTS).where(EVENTS.c.id == e.id)
-                              .values(data=data, prev_hash=prev, hash=digest))
-        prev = digest
-    statements.append(sa.update(ROUTES).where(ROUTES.c.id == rid).values(chain_head=prev))
-    as_intruder(app, statements)
 
 
 def _set(path: list[str], value):
@@ -260,7 +249,7 @@ def _set(path: list[str], value):
 ], ids=["agreement-accept-to-return", "implementation-correction-to-conclude"])
 def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path, value, ready):
     seq = _seq(app, rid, "task_completed", task)
-    _rechain(app, rid, seq, _set(path, value))
+    rechain(app, rid, seq, _set(path, value))
     assert audit.verify_route(_ctx(app), OPERATOR, rid).ok  # the chain alone no longer tells
 
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)
@@ -276,7 +265,7 @@ def test_a_rechained_changed_decision_diverges_at_that_step(app, rid, task, path
 
 def test_a_rechained_changed_correction_diverges_from_the_stored_card(app, rid):
     seq = _seq(app, rid, "task_completed", "correction")
-    _rechain(app, rid, seq, _set(["submission", "reason"], "Другая причина"))
+    rechain(app, rid, seq, _set(["submission", "reason"], "Другая причина"))
     assert audit.verify_route(_ctx(app), OPERATOR, rid).ok
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False
@@ -288,7 +277,7 @@ def test_a_rechained_completion_by_someone_else_is_a_divergence(app, rid):
     other = app.config["PEOPLE"]["head_sch"]
     (event,) = [e for e in stored_events(app, rid) if e.seq == seq]
     as_intruder(app, sa.update(EVENTS).where(EVENTS.c.id == event.id).values(actor_id=other))
-    _rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
+    rechain(app, rid, seq, lambda data: None)  # re-hash with the new actor
     assert audit.verify_route(_ctx(app), OPERATOR, rid).ok
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
@@ -300,7 +289,7 @@ def test_a_replay_kept_from_an_earlier_view_does_not_hide_a_later_rechained_chan
     ctx = _ctx(app)
     assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True  # kept by the head it checked
     seq = _seq(app, rid, "task_completed", "agreement")
-    _rechain(app, rid, seq, _set(["submission", "decision"], "return"))
+    rechain(app, rid, seq, _set(["submission", "decision"], "return"))
     result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
 

@@ -3,9 +3,12 @@ can do to its record: shared by the audit tests (tamper, replay)."""
 
 from __future__ import annotations
 
+import copy
+
 import sqlalchemy as sa
 
 from service.db.models import Document, Event, Route, Signature
+from service.domain.audit import GENESIS, chain_hash, event_fields
 from service.samples import VALID
 from service.services import accounts, demo, routes
 
@@ -63,3 +66,22 @@ def as_intruder(app, sql, params=None) -> None:
             conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}{on}"))
         for statement in sql if isinstance(sql, list) else [sql]:
             conn.execute(sa.text(statement) if isinstance(statement, str) else statement, params or {})
+
+
+def rechain(app, rid: int, seq: int, change) -> None:
+    """Alter event `seq`'s data with `change`, then recompute every hash from there on and the
+    route's chain head, so the chain itself verifies again and only a replay can tell."""
+    statements, prev = [], GENESIS
+    for e in stored_events(app, rid):
+        data = copy.deepcopy(e.data)
+        if e.seq == seq:
+            change(data)
+        digest = chain_hash(prev, event_fields(route_id=e.route_id, seq=e.seq, at=e.at, actor_id=e.actor_id,
+                                               on_behalf_of_id=e.on_behalf_of_id, kind=e.kind, task_id=e.task_id,
+                                               task_name=e.task_name, data=data))
+        if e.seq >= seq:
+            statements.append(sa.update(EVENTS).where(EVENTS.c.id == e.id)
+                              .values(data=data, prev_hash=prev, hash=digest))
+        prev = digest
+    statements.append(sa.update(ROUTES).where(ROUTES.c.id == rid).values(chain_head=prev))
+    as_intruder(app, statements)
