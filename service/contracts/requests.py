@@ -78,3 +78,32 @@ class CardEditRequest(Request):
     value: Annotated[CardValue, Field(description="Новое значение")]
     reason: Annotated[Reason, Field(description="Причина исправления (обязательна)")]
 
+
+
+SpecId = Annotated[int, Field(ge=1, le=MAX_ID),
+                   Says("Укажите версию схемы (её номер)", less_than_equal=f"Номер версии — целое от 1 до {MAX_ID}")]
+TaskName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$"),
+                     Says("Имя задачи схемы — латиница, цифры, _ . - (до 100 символов)")]
+TaskMapping = Annotated[dict[TaskName, TaskName], Field(max_length=50),
+                        Says("Сопоставление задач — объект {старая задача: задача новой версии}, до 50 пар")]
+StageName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$"),
+                      Says("Этап — латиницей, как в списке этапов")]
+
+
+class MigrationPreviewRequest(Request):
+    to_spec_id: Annotated[SpecId, Field(description="Версия схемы, на которую перевести")]
+    mapping: Annotated[TaskMapping, Field(description="Текущая задача, которой нет в новой версии → задача новой "
+                                                      "версии, на которую её перевести")] = {}
+
+
+class MigrationRequest(MigrationPreviewRequest):
+    reason: Annotated[Reason, Field(description="Причина перевода (обязательна)")]
+
+
+class MigrationBatchRequest(MigrationRequest):
+    from_spec_id: Annotated[SpecId, Field(description="Версия схемы, маршруты которой перевести")]
+    stage: Annotated[StageName | None, Field(description="Только маршруты на этом этапе")] = None
+
+
+class RevertRequest(Request):
+    reason: Annotated[Reason, Field(description="Причина отмены перевода (обязательна)")]

@@ -495,6 +495,8 @@ class ReplayState(Response):
     seq: Annotated[int, Field(ge=1, description="Последнее учтённое событие")]
     at: Annotated[DateTime, Field(description="Время этого события")]
     card: Annotated[AnyObject, Field(description="Карта ИОМ, полученная повтором, на этот момент")]
+    spec: Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="Версия схемы (хеш), действовавшая на этот "
+                                                                     "момент (переводы маршрута её меняют)")]
     finished: Annotated[bool, Field(description="Процесс по схеме дошёл до конца")]
     cancelled: Annotated[bool, Field(description="Маршрут отменён администратором")]
     open_tasks: Annotated[list[ReplayTask], Field(description="Задачи, открытые на этот момент (по имени задачи)")]

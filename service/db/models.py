@@ -233,6 +233,8 @@ class Route(Base):
     chain_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the route's last event
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("route_orders.id"))
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)  # the worker fires by it
+    # the handler versions its steps run with (service/tasks CURRENT_BEHAVIOUR at opening; migration 0015)
+    behaviour: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class RouteState(Base):
@@ -268,6 +270,52 @@ class ReplayResult(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # a job silent too long is run again
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MigrationBatch(Base):
+    """A batch migration of a version's routes run by the worker (services/route_migration.py):
+    progress, and per route what migrated and what did not, and why."""
+
+    __tablename__ = "migration_batches"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
+    to_spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
+    stage: Mapped[str | None] = mapped_column(sa.String(32))  # only the routes at this stage
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)  # old task name → task in the new version
+    reason: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(16))  # domain.states.JobState
+    done: Mapped[int] = mapped_column(default=0, server_default="0")
+    total: Mapped[int] = mapped_column(default=0, server_default="0")
+    migrated: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(default=0, server_default="0")
+    report: Mapped[list[Any] | None] = mapped_column(JsonType, deferred=True)  # [{route_id, ok, reason}]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RouteMigration(Base):
+    """A route moved to another workflow version; what a revert needs (the `route_migrated` event
+    is the record): the engine state, its data and the stage before the move."""
+
+    __tablename__ = "route_migrations"
+    __table_args__ = (sa.Index("ix_route_migrations_route_id", "route_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(sa.ForeignKey("routes.id"))
+    event_seq: Mapped[int] = mapped_column()  # the route_migrated event
+    from_spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
+    to_spec_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_specs.id"))
+    state_before: Mapped[str] = mapped_column(StateBlob, deferred=True)
+    data_before: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
+    stage_before: Mapped[str] = mapped_column(sa.String(32))
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("migration_batches.id"))
+    migrated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    migrated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reverted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Task(Base):
@@ -321,7 +369,7 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(sa.String(100))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    hash: Mapped[str | None] = mapped_column(sa.String(64))  # not looked up by: no index (migration 0016)
 
 
 class DocTemplate(Base):

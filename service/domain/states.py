@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     ADMIN_REASSIGNED = "admin_reassigned"
     ADMIN_CANCELLED = "admin_cancelled"
     TIMER_FIRED = "timer_fired"  # a BPMN timer (reminder, escalation) fired on a waiting task
+    ROUTE_MIGRATED = "route_migrated"  # moved to another workflow version (services/route_migration.py)
+    ROUTE_MIGRATION_REVERTED = "route_migration_reverted"  # that move undone, before any step on the new one
     # the system chain (route_id NULL)
     TEMPLATE_DEPLOYED = "template_deployed"
     WORKFLOW_DEPLOYED = "workflow_deployed"

@@ -33,18 +33,20 @@ class Divergence(ServiceError):
         return cls(Finding(f"событие № {seq}", expected, found, seq))
 
 
-def _spec_for(ctx: ServiceContext, s, spec_hash: str) -> str:
+def _spec_for(ctx: ServiceContext, s, spec_hash: str, seq: int = 1) -> str:
+    """The version named by an event (the route's first, or a migration's), loaded from its stored
+    files; a missing or changed file is a divergence at that event."""
     spec = s.scalar(sa.select(WorkflowSpec).where(WorkflowSpec.content_hash == spec_hash))
     if spec is None:
-        raise Divergence.at(1, f"схема {spec_hash[:12]}…", "такой версии схемы нет")
-    files = {name: text.encode("utf-8") for name, text in spec.files.items()}
+        raise Divergence.at(seq, f"схема {spec_hash[:12]}…", "такой версии схемы нет")
     if not ctx.engine.is_loaded(spec_hash):
+        files = {name: text.encode("utf-8") for name, text in spec.files.items()}
         try:
             loaded = ctx.engine.deploy(files)
         except ServiceError as exc:
-            raise Divergence.at(1, f"схема {spec_hash[:12]}…", exc.message) from None
+            raise Divergence.at(seq, f"схема {spec_hash[:12]}…", exc.message) from None
         if loaded != spec_hash:
-            raise Divergence.at(1, f"схема с хешем {spec_hash[:12]}…", f"файл схемы изменён (его хеш {loaded[:12]}…)")
+            raise Divergence.at(seq, f"схема с хешем {spec_hash[:12]}…", f"файл схемы изменён (его хеш {loaded[:12]}…)")
     return spec_hash
 
 
@@ -126,8 +128,10 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None,
     if created.kind != EventKind.ROUTE_CREATED or "card" not in created.data:
         raise Divergence.at(1, "событие route_created с исходной картой", created.kind)
     spec_hash = _spec_for(ctx, s, created.data["spec"])
+    # the handler versions the route ran with, as its first event names them (before there were
+    # versions: 1); never today's, so a changed handler makes no old route diverge
     session = ReplaySession(ctx.engine, spec_hash, created.data["card"], created.at.date(),
-                            timers.clock_for(ctx, s, created.at))
+                            timers.clock_for(ctx, s, created.at), behaviour=created.data.get("behaviour", 1))
     open_tasks = {t["id"]: t for t in created.data.get("opened", [])}
     last, cancelled = created, False
     for done, e in enumerate(events[1:], start=1):
@@ -153,6 +157,9 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None,
         if e.kind == EventKind.TIMER_FIRED:
             _replay_timer(session, e, open_tasks, cancelled)
             continue
+        if e.kind in (EventKind.ROUTE_MIGRATED, EventKind.ROUTE_MIGRATION_REVERTED):
+            _replay_migration(ctx, s, session, e, open_tasks, cancelled)
+            continue
         if e.kind != EventKind.TASK_COMPLETED:
             continue
         if cancelled:
@@ -170,20 +177,49 @@ def _replay_events(ctx: ServiceContext, s, events: list, upto: int | None,
             ready_names = sorted(t.name for t in session.ready())
             raise Divergence.at(e.seq, f"готовая задача {e.task_name}",
                                 f"по схеме готовы: {', '.join(ready_names) or 'ничего'}") from None
-        now_ready = sorted(t.name for t in session.ready())
-        for t in e.data.get("cancelled", []):
-            open_tasks.pop(t, None)
-        open_tasks.update({t["id"]: t for t in e.data.get("opened", [])})
-        recorded = sorted(t["name"] for t in open_tasks.values())
-        if recorded != now_ready:
-            raise Divergence.at(e.seq, f"после шага готовы: {', '.join(now_ready) or 'ничего'}",
-                                f"записаны открытыми: {', '.join(recorded)}")
+        _check_opened(session, e, open_tasks)
     return {"seq": last.seq, "at": last.at.isoformat(), "card": copy.deepcopy(session.card),
+            "spec": session.spec_hash,  # the version in force after this event (migrations move it)
             "finished": session.finished, "cancelled": cancelled,
             "open_tasks": sorted(({"name": t["name"], "assignee_id": t["assignee_id"], "task_id": tid}
                                   for tid, t in open_tasks.items()), key=lambda t: t["name"]),
             "timers": [] if cancelled else [{"name": t.name, "kind": t.kind, "task_name": t.task_name,
                                              "fire_at": t.fire_at.isoformat()} for t in session.timers()]}
+
+
+def _check_opened(session: ReplaySession, e, open_tasks: dict) -> None:
+    """The tasks the event recorded as opened and cancelled must leave open what the engine has ready."""
+    now_ready = sorted(t.name for t in session.ready())
+    for t in e.data.get("cancelled", []):
+        open_tasks.pop(t, None)
+    open_tasks.update({t["id"]: t for t in e.data.get("opened", [])})
+    recorded = sorted(t["name"] for t in open_tasks.values())
+    if recorded != now_ready:
+        raise Divergence.at(e.seq, f"после шага готовы: {', '.join(now_ready) or 'ничего'}",
+                            f"записаны открытыми: {', '.join(recorded)}")
+
+
+def _replay_migration(ctx: ServiceContext, s, session: ReplaySession, e, open_tasks: dict, cancelled: bool) -> None:
+    """A recorded migration moves the replayed route from the version it is on to the one the event
+    names, with the same task mapping; a revert puts back the version and state from before it."""
+    source, target = str(e.data.get("from", "")), str(e.data.get("to", ""))
+    if cancelled:
+        raise Divergence.at(e.seq, "маршрут отменён", "перевод на другую версию схемы")
+    if source != session.spec_hash:
+        raise Divergence.at(e.seq, f"маршрут на версии {session.spec_hash[:12]}…",
+                            f"перевод записан с версии {source[:12]}…")
+    if e.kind == EventKind.ROUTE_MIGRATED:
+        _spec_for(ctx, s, target, e.seq)
+        try:
+            session.migrate(target, e.data.get("mapping") or {}, e.at)
+        except ServiceError as exc:
+            raise Divergence.at(e.seq, f"перевод на версию {target[:12]}…", exc.message) from None
+    else:
+        reverted_to = session.revert()
+        if reverted_to != target:
+            raise Divergence.at(e.seq, f"возврат на версию {(reverted_to or '—')[:12]}…",
+                                f"записан возврат на {target[:12]}…")
+    _check_opened(session, e, open_tasks)
 
 
 def _replay_timer(session: ReplaySession, e, open_tasks: dict, cancelled: bool) -> None:

@@ -65,11 +65,30 @@ def position(events: list[dict[str, Any]], upto: int) -> tuple[dict[str, str], s
         if e["kind"] == EventKind.TASK_COMPLETED:
             open_tasks.pop(e["task_id"], None)
             done.add(e["task_name"])
+        if e["kind"] in MOVES:
             for task_id in data.get("cancelled", []):
                 open_tasks.pop(task_id, None)
-        if e["kind"] in (EventKind.ROUTE_CREATED, EventKind.TASK_COMPLETED):
+        if e["kind"] in (EventKind.ROUTE_CREATED, *MOVES):
             open_tasks.update({t["id"]: t["name"] for t in data.get("opened", [])})
     return open_tasks, done
+
+
+MOVES = (EventKind.TASK_COMPLETED, EventKind.ROUTE_MIGRATED, EventKind.ROUTE_MIGRATION_REVERTED)
+
+
+def version_in_force(events: list[dict[str, Any]], upto: int) -> str | None:
+    """The workflow version (content hash) the route ran on after event `upto`: the first event's,
+    then each migration's target (a revert's target is the version it returned to)."""
+    spec = None
+    for e in events:
+        if e["seq"] > upto:
+            break
+        data = e["data"] or {}
+        if e["kind"] == EventKind.ROUTE_CREATED:
+            spec = data.get("spec")
+        elif e["kind"] in (EventKind.ROUTE_MIGRATED, EventKind.ROUTE_MIGRATION_REVERTED):
+            spec = data.get("to") or spec
+    return spec
 
 
 def diagram_as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None) -> dict[str, Any]:
@@ -78,12 +97,17 @@ def diagram_as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | N
     require_auditor(actor)
     with ctx.uow() as uow:
         s = uow.session
-        _, xml = _route_and_xml(s, route_id)
+        route, xml = _route_and_xml(s, route_id)
         rows = s.execute(sa.select(Event.seq, Event.kind, Event.task_id, Event.task_name, Event.data)
                          .where(Event.route_id == route_id).order_by(Event.seq)).all()
-    events = [{"seq": r.seq, "kind": r.kind, "task_id": r.task_id, "task_name": r.task_name, "data": r.data}
-              for r in rows]
-    last = events[-1]["seq"] if events else 0
-    upto = last if seq is None else min(max(seq, 1), last)
+        events = [{"seq": r.seq, "kind": r.kind, "task_id": r.task_id, "task_name": r.task_name, "data": r.data}
+                  for r in rows]
+        last = events[-1]["seq"] if events else 0
+        upto = last if seq is None else min(max(seq, 1), last)
+        spec_hash = version_in_force(events, upto)
+        then = s.scalar(sa.select(WorkflowSpec).where(WorkflowSpec.content_hash == spec_hash)) if spec_hash else None
+        if then is not None and then.id != route.spec_id:  # a migration since: the version in force then
+            xml = russian_lanes(next(iter(then.files.values())))
     open_tasks, done = position(events, upto)
-    return {"xml": xml, "current": sorted(set(open_tasks.values())), "done": sorted(done)}
+    return {"xml": xml, "current": sorted(set(open_tasks.values())), "done": sorted(done),
+            "version": spec_hash}

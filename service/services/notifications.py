@@ -130,6 +130,8 @@ _DECIDERS = {
     EventKind.DOCUMENT_ISSUED: _issued,
     EventKind.ROUTE_COMPLETED: _finished,
     EventKind.ROUTE_PROLONGED_AS: _finished,
+    EventKind.ROUTE_MIGRATED: _opened,  # a task the new version adds, or one a mapping moved the route to
+    EventKind.ROUTE_MIGRATION_REVERTED: _opened,
 }
 
 

@@ -16,7 +16,9 @@ EVENT_TITLES = {
     "admin_card_edited": "Карта исправлена администратором",
     "admin_reassigned": "Задача переназначена администратором", "admin_cancelled": "Маршрут отменён администратором",
     "delegation_granted": "Дано поручение", "delegation_revoked": "Поручение отозвано",
-    "delegation_expired": "Срок поручения истёк",
+    "delegation_expired": "Срок поручения истёк", "timer_fired": "Сработал таймер",
+    "route_migrated": "Маршрут переведён на другую версию схемы",
+    "route_migration_reverted": "Перевод на другую версию схемы отменён",
 }
 
 
@@ -34,6 +36,8 @@ def event_title(e: dict[str, Any]) -> str:
             text += f": документ № {data['document_id']}"
     elif e["kind"] == "admin_reassigned" and e.get("task_name"):
         text += f": {e['task_name']}"
+    elif e["kind"] == "route_migrated" and data.get("from") and data.get("to"):
+        text += f": {str(data['from'])[:12]} → {str(data['to'])[:12]}"
     return text
 
 
@@ -52,7 +56,7 @@ def event_line(e: dict[str, Any]) -> str:
     if remark is not None:
         text += f" — возвращено: {remark}"
     reason = (e.get("data") or {}).get("reason")
-    if e["kind"].startswith("admin_") and reason:
+    if (e["kind"].startswith("admin_") or e["kind"].startswith("route_migra")) and reason:
         text += f" — причина: {reason}"
     return text
 

@@ -70,7 +70,7 @@ def test_zero_days_keeps_everything_and_a_bad_setting_is_named(app, monkeypatch)
 
 
 def test_the_worker_prunes_at_most_once_an_hour(app, monkeypatch):
-    ctx, user = app.extensions["iom"], app.config["PEOPLE"]["methodist"]
+    ctx = app.extensions["iom"]
     monkeypatch.setattr(worker, "_pruned_at", 0.0)
     calls = []
     monkeypatch.setattr(notification_retention, "prune", lambda c: calls.append(c) or 0)
