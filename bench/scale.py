@@ -122,7 +122,17 @@ from service.domain.access import OPERATOR  # noqa: E402
 from service.domain.audit import GENESIS, chain_hash, event_fields  # noqa: E402
 from service.domain.errors import FormRejected  # noqa: E402
 from service.samples import VALID  # noqa: E402
-from service.services import accounts, audit, demo, deployments, documents, people, pep, routes  # noqa: E402
+from service.services import (  # noqa: E402
+    accounts,
+    audit,
+    demo,
+    deployments,
+    documents,
+    notification_retention,
+    people,
+    pep,
+    routes,
+)
 
 DATA_DIR = ROOT / "bench" / ".data"
 PG_ADMIN_URL = os.environ.get("IOM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -603,10 +613,19 @@ def generate(url: str, n_routes: int, *, seed: int = 2026, doc_sample: int = 50,
             log(f"[generate] {made + driven}/{n_routes} routes, {events} events, "
                 f"{time.perf_counter() - t_start:.0f}s")
     bump_sequences(bind)
+    # the worker's retention (services/notification_retention.py) as it runs in a region: notifications
+    # read over a year ago go; their space is reused by new rows (here: compacted at once)
+    t_prune = time.perf_counter()
+    pruned = notification_retention.prune(ctx, now, max_batches=10**7)
+    log(f"[generate] retention: {pruned} notifications read over a year ago deleted "
+        f"in {time.perf_counter() - t_prune:.0f}s")
     if bind.dialect.name == "postgresql":
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("VACUUM FULL notifications"))
             c.execute(sa.text("ANALYZE"))
     else:
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM")
         with bind.begin() as c:
             c.execute(sa.text("ANALYZE"))
     with bind.connect() as c:
@@ -728,9 +747,10 @@ def free_port() -> int:
 class Server:
     """gunicorn -c python:service.gunicorn_conf 'service:create_app()' on a free port."""
 
-    def __init__(self, url: str, workers: int | None = None):
+    def __init__(self, url: str, workers: int | None = None, worker_class: str | None = None):
         self.port = free_port()
-        env = {**os.environ, "IOM_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
+        env = {**os.environ, **({"IOM_WORKER_CLASS": worker_class} if worker_class else {}),
+               "IOM_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
                "SESSION_COOKIE_SECURE": "0", "IOM_BIND": f"127.0.0.1:{self.port}", "IOM_LOG_LEVEL": "warning"}
         if workers:
             env["IOM_WORKERS"] = str(workers)
@@ -1009,9 +1029,29 @@ def run_db(db: str, n: int, rev: str, args) -> dict[str, Any]:
                     log(f"[{db}] completions: {workers} worker(s), {clients} client(s)")
                     rate, errors = measure_completions(server.base, sub, clients, per_client, used)
                     res["completions"][f"{workers}w_{clients}c"] = {"per_s": round(rate, 1), "errors": errors}
+        if db == "pg":
+            res["worker_models"] = compare_worker_models(url, sub, used, reps=3 if args.quick else 8,
+                                                         per_client=per_client)
         log(f"[{db}] verify-all after the completions")
         res["verify_failures_after"] = verify_rate(url)[2]
     return res
+
+
+def compare_worker_models(url: str, sub, used: set[str], reps: int, per_client: int) -> dict[str, dict]:
+    """The production server's worker model chosen by measurement: the same worker processes
+    (CPU count + 1) as `sync` (one request each) and as `gthread` (4 threads each), 8 clients:
+    completions per second and the worst read p95."""
+    out = {}
+    for model in ("sync", "gthread"):
+        with Server(url, worker_class=model) as server:
+            measure_completions(server.base, sub, 8, 2, used)  # warm-up, untimed
+            log(f"[pg] worker model {model}: {server.workers} workers, 8 clients")
+            rate, errors = measure_completions(server.base, sub, 8, per_client, used)
+            reads = measure_reads(server.base, sub, 8, reps)
+            p95, label = worst(reads)
+            out[model] = {"workers": server.workers, "completions_8c_per_s": round(rate, 1), "errors": errors,
+                          "reads_8c_worst_p95_ms": round(p95, 1), "worst_page": label}
+    return out
 
 
 def worst(reads: dict[str, dict], groups=PAGE_GROUPS) -> tuple[float, str]:
@@ -1038,6 +1078,9 @@ def print_report(results: list[dict]) -> None:
                   + (f"  {failed} connection errors" if failed else ""))
         for key, v in res["completions"].items():
             print(f"completions {key:32} {v['per_s']:8.1f} /s  errors {v['errors']}")
+        for model, v in res.get("worker_models", {}).items():
+            print(f"worker model {model:8} ({v['workers']} workers, 8 clients): {v['completions_8c_per_s']:.1f} "
+                  f"completions/s, worst read p95 {v['reads_8c_worst_p95_ms']:.1f} ms ({v['worst_page']})")
         print(f"verify-all: {res['verify_routes']} routes in {res['verify_s']} s = {res['verify_routes_per_s']} "
               f"routes/s, failures {res['verify_failures']}"
               + (f" (after completions: {res['verify_failures_after']})" if "verify_failures_after" in res else ""))
@@ -1094,6 +1137,7 @@ def main() -> None:
            "worst_page_sqlite": get("sqlite", lambda r: worst(r["reads_1"])[1]),
            "worst_page_pg": get("pg", lambda r: worst(r["reads_1"])[1]),
            "verify_routes_per_s": {r["db"]: r["verify_routes_per_s"] for r in results},
+           "worker_models_pg": get("pg", lambda r: r.get("worker_models")),
            "bytes_per_event": {r["db"]: r["bytes_per_event"] for r in results},
            "state_bytes_per_route": {r["db"]: r["state_bytes_per_route"] for r in results},
            "doc_bytes_per_route": first["doc_bytes_per_route_driven"],

@@ -6,6 +6,7 @@ checkout. Every value can be changed from the environment:
     IOM_WORKERS   worker processes                           CPU count + 1
     IOM_THREADS   threads per worker                         4
     IOM_TIMEOUT   seconds before a silent worker is restarted 130
+    IOM_WORKER_CLASS  gthread or sync                        gthread
 
 Worker model: `gthread` (processes × threads). Requests here mostly wait: on the database, on
 rendering, on LibreOffice converting to PDF in a subprocess (up to 120 s, service/documents/render.py),
@@ -36,7 +37,19 @@ def _int(name: str, default: int) -> int:
 
 
 bind = [b.strip() for b in os.environ.get("IOM_BIND", "127.0.0.1:8000").split(",") if b.strip()]
-worker_class = "gthread"
+WORKER_CLASSES = ("gthread", "sync")  # gevent is not installed: psycopg and LibreOffice calls would need patching
+
+
+def _worker_class() -> str:
+    value = os.environ.get("IOM_WORKER_CLASS", "").strip() or "gthread"
+    if value not in WORKER_CLASSES:
+        names = ", ".join(WORKER_CLASSES)
+        raise production.ConfigurationError(f"IOM_WORKER_CLASS={value!r}: ожидается одно из {names} "
+                                            f"(IOM_WORKER_CLASS must be one of {names})")
+    return value
+
+
+worker_class = _worker_class()
 workers = _int("IOM_WORKERS", (os.cpu_count() or 1) + 1)
 threads = _int("IOM_THREADS", 4)
 # Longer than LibreOffice's own 120 s limit, so a slow conversion reports its own error; with gthread

@@ -46,18 +46,19 @@ def prune(ctx, now: datetime | None = None, days: int | None = None, max_batches
     if days == 0:
         return 0
     cutoff = (now or ctx.clock()) - timedelta(days=days)
-    old = (sa.select(Notification.id)
-           .where(Notification.read_at < cutoff, Notification.email.not_in(KEPT_FOR_MAIL))
-           .order_by(Notification.id).limit(BATCH))
-    deleted = 0
-    for _ in range(max_batches):
+    deleted, after = 0, 0
+    for _ in range(max_batches):  # walking up the ids: the kept rows are read once, not once a batch
         with ctx.uow() as uow:
-            ids = list(uow.session.scalars(old))
+            ids = list(uow.session.scalars(
+                sa.select(Notification.id)
+                .where(Notification.id > after, Notification.read_at < cutoff,
+                       Notification.email.not_in(KEPT_FOR_MAIL))
+                .order_by(Notification.id).limit(BATCH)))
             if not ids:
                 break
             uow.session.execute(sa.delete(Notification).where(Notification.id.in_(ids)))
             uow.commit()
-        deleted += len(ids)
+        deleted, after = deleted + len(ids), ids[-1]
         if len(ids) < BATCH:
             break
     return deleted
