@@ -1,4 +1,5 @@
-"""CLI commands: `flask --app service init-db | deploy | verify | verify-all | replay | demo | create-user | worker`
+"""CLI commands: `flask --app service init-db | deploy | verify | verify-all | replay | demo | create-user | worker
+| migration-preview | migrate-routes`
 (or `iom …`)."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from service.domain.access import OPERATOR
+from service.domain.access import OPERATOR, Actor
 from service.domain.errors import ServiceError
 
 
@@ -154,6 +155,116 @@ def replay(route_id: int, documents: bool) -> None:
     click.echo(f"Повтор совпал с историей: событий {result['chain']['events']}, голова {result['chain']['head']}")
 
 
+# Moving routes between workflow versions is an admin's act; on the server it is the operator's.
+MIGRATION_OPERATOR = Actor(0, "оператор сервера", frozenset({("admin", None)}))
+
+
+def _bad_input(message: str) -> None:
+    """Exit 2 (as click does for a wrong option) with a clear message."""
+    raise click.UsageError(message)
+
+
+def _spec_id(value: str) -> int:
+    """A workflow version by its id or a prefix of its hash (at least 6 hex digits)."""
+    from service.services import versions
+
+    found = versions.workflows(_ctx(), MIGRATION_OPERATOR)
+    if value.isdigit() and len(value) <= 10 and any(w["id"] == int(value) for w in found):
+        return int(value)
+    prefix = value.lower()
+    matches = [w["id"] for w in found if len(prefix) >= 6 and w["hash"].startswith(prefix)]
+    if len(matches) != 1:
+        _bad_input(f"Версия схемы «{value}» {'неоднозначна' if matches else 'не найдена'}: укажите номер версии "
+                   "или начало её хеша (от 6 символов); версии — на странице «Версии»")
+    return matches[0]
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            _bad_input(f"--map «{value}»: ожидается старая_задача=задача_новой_версии")
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+def _body(source: str, target: str, stage: str | None, pairs: tuple[str, ...]) -> dict:
+    body = {"from_spec_id": _spec_id(source), "to_spec_id": _spec_id(target), "mapping": _pairs(pairs)}
+    return {**body, "stage": stage} if stage else body
+
+
+def _refused(exc: ServiceError) -> None:
+    """Bad input (422, unknown version, same version) exits 2 with the reasons."""
+    problems = [p.message for p in getattr(exc, "problems", None) or []]
+    _bad_input("; ".join(problems) if problems else exc.message)
+
+
+_VERSION_OPTIONS = (
+    click.option("--from", "source", required=True, help="Версия, маршруты которой перевести: номер или начало хеша."),
+    click.option("--to", "target", required=True, help="Версия, на которую перевести: номер или начало хеша."),
+    click.option("--stage", default=None, help="Только маршруты на этом этапе (draft, agreement, approval, …)."),
+    click.option("--map", "pairs", multiple=True, metavar="СТАРАЯ=НОВАЯ",
+                 help="Задача, которой нет в новой версии → задача новой версии; можно несколько."),
+)
+
+
+def _version_options(command):
+    for option in reversed(_VERSION_OPTIONS):
+        command = option(command)
+    return command
+
+
+@click.command("migration-preview")
+@with_appcontext
+@_version_options
+def migration_preview(source: str, target: str, stage: str | None, pairs: tuple[str, ...]) -> None:
+    """What moving a version's running routes (at a stage) to another version would do: counts and
+    the tasks that block routes."""
+    from service.services import route_migration
+
+    body = _body(source, target, stage, pairs)
+    try:
+        found = route_migration.preview_version(_ctx(), MIGRATION_OPERATOR, body.pop("from_spec_id"), body,
+                                                body.pop("stage", None))
+    except ServiceError as exc:
+        _refused(exc)
+    click.echo(f"Версия {found['from']['hash'][:12]} → {found['to']['hash'][:12]}: маршрутов в работе "
+               f"{found['total']}; можно перевести {found['can_migrate']}, нельзя {found['cannot_migrate']}.")
+    for name, count in found["blocked_tasks"].items():
+        click.echo(f"Нет в новой версии: «{found['titles'].get(name, name)}» ({name}) — маршрутов: {count}")
+    for r in found["routes"]:
+        if not r["can_migrate"]:
+            click.echo(f"маршрут {r['route_id']}: {r['reason']}")
+
+
+@click.command("migrate-routes")
+@with_appcontext
+@_version_options
+@click.option("--reason", required=True, help="Причина перевода (записывается в историю каждого маршрута).")
+def migrate_routes(source: str, target: str, stage: str | None, pairs: tuple[str, ...], reason: str) -> None:
+    """Move a version's running routes (at a stage) to another version here and now, each in its own
+    transaction; prints the report, exit 1 if some route was not moved, 2 on bad input."""
+    from service.services import route_migration_batches
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\rПеревод: {done}/{total}", nl=done >= total, err=True)
+
+    try:
+        batch = route_migration_batches.run_here(_ctx(), MIGRATION_OPERATOR,
+                                                 {**_body(source, target, stage, pairs), "reason": reason}, progress)
+    except ServiceError as exc:
+        _refused(exc)
+    for row in batch.get("report", []):
+        click.echo(f"маршрут {row['route_id']}: " + ("переведён" if row["ok"] else f"не переведён — {row['reason']}"))
+    if batch["state"] != "done":
+        raise click.ClickException(batch["error"] or "Перевод не выполнен")
+    click.echo(f"Перевод № {batch['id']}: переведено {batch['migrated']}, не переведено {batch['failed']} "
+               f"из {batch['total']}.")
+    if batch["failed"]:
+        raise SystemExit(1)
+
+
 @click.command("worker")
 @click.option("-w", "--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Потоков, выполняющих задания.")
@@ -165,5 +276,6 @@ def worker(workers: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy, verify, verify_all, replay, demo, create_user, worker):
+    for command in (init_db, deploy, verify, verify_all, replay, demo, create_user, worker, migration_preview,
+                    migrate_routes):
         app.cli.add_command(command)

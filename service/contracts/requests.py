@@ -102,7 +102,8 @@ class MigrationRequest(MigrationPreviewRequest):
 
 class MigrationBatchRequest(MigrationRequest):
     from_spec_id: Annotated[SpecId, Field(description="Версия схемы, маршруты которой перевести")]
-    stage: Annotated[StageName | None, Field(description="Только маршруты на этом этапе")] = None
+    stage: Annotated[StageName | None, Field(description="Только маршруты на этом этапе"),
+                     Says("Этап — латиницей, как в списке этапов")] = None
 
 
 class RevertRequest(Request):

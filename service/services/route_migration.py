@@ -58,10 +58,20 @@ def _version(spec: WorkflowSpec) -> dict[str, Any]:
     return {"id": spec.id, "hash": spec.content_hash}
 
 
-def _preview(ctx: ServiceContext, s, route: Route, to: WorkflowSpec, mapping: dict[str, str]) -> dict[str, Any]:
+def _for_route(ctx: ServiceContext, from_hash: str, state: str, mapping: dict[str, str]) -> dict[str, str]:
+    """A batch's mapping as it applies to one route: only its tasks waiting now (the engine refuses
+    a mapping of a task that is not current, and a batch's routes wait at different tasks)."""
+    current = {t.name for t in ctx.engine.ready(from_hash, state)}
+    return {old: new for old, new in mapping.items() if old in current}
+
+
+def _preview(ctx: ServiceContext, s, route: Route, to: WorkflowSpec, mapping: dict[str, str],
+             batch: bool = False) -> dict[str, Any]:
     source = _spec(s, route.spec_id)
     from_hash, to_hash = ensure_loaded(ctx, source), ensure_loaded(ctx, to)
     state = s.get(RouteState, route.id)
+    if batch:
+        mapping = _for_route(ctx, from_hash, state.state, mapping)
     found = ctx.engine.preview_migration(from_hash, to_hash, state.state, mapping).as_dict()
     return {"route_id": route.id, "title": route.title, "stage": route.stage,
             "from": _version(source), "to": _version(to), **found}
@@ -110,7 +120,7 @@ def preview_version(ctx: ServiceContext, actor: Actor, from_spec_id: int, body: 
         ids = routes_on(s, source.id, stage)
         rows, blocked, can = [], {}, 0
         for route in s.scalars(sa.select(Route).where(Route.id.in_(ids)).order_by(Route.id)) if ids else []:
-            found = _preview(ctx, s, route, to, mapping)
+            found = _preview(ctx, s, route, to, mapping, batch=True)
             can += bool(found["can_migrate"])
             for name in found["blocked"]:
                 blocked[name] = blocked.get(name, 0) + 1
@@ -144,6 +154,8 @@ def apply_migration(ctx: ServiceContext, actor_id: int | None, route_id: int, to
         source = _spec(s, route.spec_id)
         from_hash, to_hash = ensure_loaded(ctx, source), ensure_loaded(ctx, to)
         state = s.get(RouteState, route.id)
+        if batch_id is not None:
+            mapping = _for_route(ctx, from_hash, state.state, mapping)
         now = ctx.clock()
         waiting = timers.ready_tasks(s, route.id)
         preview = ctx.engine.preview_migration(from_hash, to_hash, state.state, mapping).as_dict()
