@@ -66,6 +66,8 @@ class MigrationVersionPreview(Response):
                                                                "маршрутов она держит")]
     routes: Annotated[list[MigrationRoutePreview], Field(description="Первые маршруты (не больше 200)")]
     shown: int
+    estimated: Annotated[int, Field(description="Маршрутов, оценённых по задачам, которых они ждут (сверх первых "
+                                                "1000, проверенных движком)")]
     targets: list[TaskChoice]
     titles: dict[str, str]
 

@@ -248,3 +248,18 @@ def test_a_tampered_migration_event_is_found_by_the_replay(app):
     result = audit_replay.replay(_ctx(app), OPERATOR, rid)
     assert result["ok"] is False and result["chain"]["ok"] is True
     assert result["divergence"]["where"] == f"событие № {seq}"
+
+
+def test_a_versions_preview_beyond_its_engine_budget_judges_routes_by_the_tasks_they_wait_on(app, monkeypatch):
+    rids = [new_route(app) for _ in range(5)]
+    for rid in rids[:2]:
+        _to(app, rid, "agreement")
+    target = deploy_variant(app, "no_agreement")
+    body = {"to_spec_id": target}
+    full = route_migration.preview_version(_ctx(app), _admin(app), first_spec_id(app), body)
+    monkeypatch.setattr(route_migration, "PREVIEW_IN_FULL", 1)
+    bounded = route_migration.preview_version(_ctx(app), _admin(app), first_spec_id(app), body)
+    assert full["estimated"] == 0 and bounded["estimated"] == 3  # 4 beyond the first; one per new task set runs
+    for key in ("total", "can_migrate", "cannot_migrate", "blocked_tasks"):
+        assert bounded[key] == full[key], key
+    assert (full["can_migrate"], full["blocked_tasks"]) == (3, {"agreement": 2})
