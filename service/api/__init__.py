@@ -11,6 +11,7 @@ from service.api import (
     delegations,
     documents,
     imports,
+    migrations,
     notifications,
     openapi,
     opening,
@@ -18,6 +19,7 @@ from service.api import (
     people,
     pep,
     pickers,
+    portfolio,
     profiles,
     replay_jobs,
     routes,
@@ -28,7 +30,7 @@ from service.api import (
 
 # Blueprints that describe their own operations for the OpenAPI document (service/api/openapi.py).
 DOCUMENTED = (org, people, imports, opening, pickers, profiles, versions, pep, saved_filters, notifications, calendar,
-              delegations, replay_jobs)
+              delegations, replay_jobs, migrations, portfolio)
 
 
 def init_app(app: Flask) -> None:
