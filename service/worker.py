@@ -128,10 +128,17 @@ def queue_digests(ctx: Any) -> None:
     digests.queue_due_digests(ctx)
 
 
+def refresh_stats(ctx: Any) -> int:
+    """Rebuild the statistics facts of the routes changed since the last tick (stats_facts.py)."""
+    from service.services import stats_facts
+
+    return stats_facts.refresh_stale(ctx, budget_s=LEASE_SECONDS / 4)
+
+
 def periodic_work(ctx: Any) -> None:
     """One tick: send due letters, queue due digests, fire timers, expire delegations, prune old
-    notifications; a failing step does not stop the others."""
-    for step in (send_mail, queue_digests, run_timers, expire_delegations, prune_notifications):
+    notifications, refresh the statistics facts; a failing step does not stop the others."""
+    for step in (send_mail, queue_digests, run_timers, expire_delegations, prune_notifications, refresh_stats):
         try:
             step(ctx)
         except Exception:  # the next tick retries; the failure is in the worker's log

@@ -552,3 +552,103 @@ class Delegation(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when the expiry event was recorded
+
+
+# ---- statistics facts (issue 15; service/services/stats_facts.py keeps them, migration 0018) ------
+class StatsRoute(Base):
+    """One row per route: where it is, whose, its subject, status and stage, its dates (region-local)
+    and counts; `route_updated_at` is the routes.updated_at it was built from (stale when they differ)."""
+
+    __tablename__ = "stats_routes"
+    __table_args__ = (sa.Index("ix_stats_routes_centre", "centre_id", "status"),
+                      sa.Index("ix_stats_routes_school", "school_id", "status"),
+                      sa.Index("ix_stats_routes_tutor", "tutor_id", "status"),
+                      sa.Index("ix_stats_routes_period", "created_on", "end_on"))
+    route_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    centre_id: Mapped[int] = mapped_column()
+    school_id: Mapped[int] = mapped_column()
+    tutor_id: Mapped[int] = mapped_column()
+    teacher_id: Mapped[int] = mapped_column()
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    created_on: Mapped[date] = mapped_column(sa.Date)
+    end_on: Mapped[date | None] = mapped_column(sa.Date)  # completed, prolonged or cancelled on
+    working_days: Mapped[int | None] = mapped_column()  # opening → end, for completed and prolonged routes
+    corrections: Mapped[int] = mapped_column(default=0)
+    returns: Mapped[int] = mapped_column(default=0)
+    deficits_closed: Mapped[int] = mapped_column(default=0)  # completed and prolonged routes
+    route_updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StatsRouteStage(Base):
+    """A stretch of time a route spent at one working stage (months as year*12 + month - 1, local)."""
+
+    __tablename__ = "stats_route_stages"
+    __table_args__ = (sa.Index("ix_stats_route_stages_route", "route_id"),
+                      sa.Index("ix_stats_route_stages_stage", "stage", "entered_month"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column()
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    entered_month: Mapped[int] = mapped_column()
+    left_month: Mapped[int | None] = mapped_column()
+
+
+class StatsStep(Base):
+    """One row per task that was completed or waits: how long it waited (working days), whether it
+    sent the work back, and its due date (overdue is decided at reading time)."""
+
+    __tablename__ = "stats_steps"
+    __table_args__ = (sa.Index("ix_stats_steps_route", "route_id"),
+                      sa.Index("ix_stats_steps_state_due", "state", "due_at"),
+                      sa.Index("ix_stats_steps_completed", "state", "completed_on"))
+    task_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    route_id: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    assignee_id: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(sa.String(16))  # ready | completed
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    working_days: Mapped[int | None] = mapped_column()  # created → completed
+    returned: Mapped[bool] = mapped_column(default=False)
+
+
+class StatsDeficit(Base):
+    """Deficits of a route's card by competency area: entry (by level), final and closed (the
+    latter two for completed and prolonged routes)."""
+
+    __tablename__ = "stats_deficits"
+    __table_args__ = (sa.Index("ix_stats_deficits_route", "route_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column()
+    phase: Mapped[str] = mapped_column(sa.String(8))  # entry | final | closed
+    area: Mapped[str] = mapped_column(sa.String(100))
+    level: Mapped[str] = mapped_column(sa.String(16))  # the entry deficit's level; "" for final and closed
+    count: Mapped[int] = mapped_column()
+
+
+class StatsActivity(Base):
+    """One activity of a route's card: level, form of presenting the result, done or not and why."""
+
+    __tablename__ = "stats_activities"
+    __table_args__ = (sa.Index("ix_stats_activities_route", "route_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column()
+    level: Mapped[str] = mapped_column(sa.String(32))
+    form: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = mapped_column(sa.String(16))  # planned | done | not_done | replaced
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class StatsState(Base):
+    """The facts' watermark (routes.updated_at processed up to) and when they were last refreshed."""
+
+    __tablename__ = "stats_state"
+    key: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    value: Mapped[datetime | None] = mapped_column(UtcDateTime())
