@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         portfolio_page,
         profile_page,
         route_page,
+        stats_page,
         task_page,
         tokens_page,
         versions_page,

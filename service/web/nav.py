@@ -21,6 +21,8 @@ ITEMS = (
     ("web.delegations", "Поручения", "delegations",
      lambda a: a.is_admin or any(a.has(r) for r in ("school_head", "deputy_head", "cnppm_head", "tutor", "methodist"))),
     ("web.teacher_sheet", "Моя справка", "sheet", lambda a: a.has("teacher")),
+    ("web.stats_page", "Статистика", "stats",
+     lambda a: a.is_admin or any(a.has(r) for r in ("cnppm_head", "school_head", "deputy_head", "auditor"))),
 )
 ARGS = {"web.teacher_sheet": lambda a: {"teacher_id": a.user_id}}  # links to a page of one's own
 
