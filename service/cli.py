@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -121,6 +123,18 @@ def verify_all(documents: bool) -> None:
     click.echo(f"Проверено маршрутов: {total}; с расхождениями: {len(failures)}.")
     if failures:
         raise SystemExit(1)
+
+
+@click.command("stats-rebuild")
+@with_appcontext
+def stats_rebuild() -> None:
+    """Build the statistics facts of every route anew (after a change of the region's calendar, or a
+    first start on a database with routes); the worker keeps them current after."""
+    from service.services import stats_facts
+
+    started = time.monotonic()
+    total = stats_facts.rebuild_all(_ctx())
+    click.echo(f"Статистика пересчитана: маршрутов {total}, {time.monotonic() - started:.0f} с.")
 
 
 @click.command("replay")
@@ -277,5 +291,5 @@ def worker(workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     for command in (init_db, deploy, verify, verify_all, replay, demo, create_user, worker, migration_preview,
-                    migrate_routes):
+                    migrate_routes, stats_rebuild):
         app.cli.add_command(command)

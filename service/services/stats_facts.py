@@ -261,4 +261,17 @@ def rebuild_all(ctx: ServiceContext) -> int:
             s.execute(sa.delete(table))
         _set_state(s, "watermark", None)
         uow.commit()
-    return refresh_stale(ctx, max_routes=10**9, budget_s=float("inf"))
+    done = refresh_stale(ctx, max_routes=10**9, budget_s=float("inf"))
+    _analyze(ctx)
+    return done
+
+
+def _analyze(ctx: ServiceContext) -> None:
+    """Fresh planner statistics for the fact tables after a bulk build: with the estimates of empty
+    tables PostgreSQL joins the waiting steps by nested loops (a CNPPM head's page took 2 minutes at
+    100,000 routes before, 0.6 s after)."""
+    bind = ctx.sessions.kw["bind"]
+    tables = [t.__tablename__ for t in FACT_TABLES]
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        for table in tables:
+            c.exec_driver_sql(f"ANALYZE {table}")

@@ -49,3 +49,13 @@ def test_verify_says_unknown_for_a_file_the_service_did_not_issue(database_url, 
     stranger.write_bytes(b"PK\x03\x04 not ours")
     result = cli.invoke(args=["verify", str(stranger)])
     assert result.exit_code == 1 and "не выпускался этим сервисом или был изменён" in result.output
+
+
+def test_stats_rebuild_builds_the_facts_of_every_route(database_url):
+    app, cli = _runner(database_url)
+    for command in ("init-db", "deploy", "demo"):
+        assert cli.invoke(args=[command]).exit_code == 0
+    out = cli.invoke(args=["stats-rebuild"])
+    assert out.exit_code == 0 and "маршрутов 4" in out.output
+    with app.extensions["iom"].sessions() as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM stats_routes")) == 4
