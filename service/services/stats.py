@@ -164,7 +164,10 @@ class Scope:
     def clause(self):
         if self.centres is None:
             return sa.true()
-        return sa.or_(SR.centre_id.in_(self.centres), SR.school_id.in_(self.schools))
+        # only the parts that name units: an empty IN inside an OR keeps SQLite from any index
+        parts = ([SR.centre_id.in_(self.centres)] if self.centres else []) + (
+            [SR.school_id.in_(self.schools)] if self.schools else [])
+        return parts[0] if len(parts) == 1 else sa.or_(*parts)
 
 
 def scope_of(actor: Actor) -> Scope:
