@@ -1,7 +1,6 @@
 """/stats (issue 15): the statistics page per scoped role, the routes behind a figure, and the
 exports — each table as .xlsx and .csv, the period's report as .docx — checked against the
-service's own tables. Runs on service/services/stats.py, or on the contract's stand-in
-(tests/support/stats_fake.py) while that has not landed."""
+service's own tables (service/services/stats.py)."""
 
 from __future__ import annotations
 
@@ -15,17 +14,12 @@ from docx import Document
 from openpyxl import load_workbook
 
 from service.services.accounts import load_actor
-from tests.support import stats_fake
 
 SCOPED = ["head_cnppm", "head_gym", "deputy_gym", "auditor", "admin"]
 
 
-@pytest.fixture(autouse=True)
-def stats_service(monkeypatch):
-    """The real statistics (service/services/stats.py), or the contract's stand-in where it is missing
-    (installed before the app is built: the pages import it)."""
-    if stats_fake.real_module() is None:
-        stats_fake.install(monkeypatch)
+@pytest.fixture
+def stats_service():
     from service.services import stats
 
     return stats

@@ -1,59 +1,16 @@
-"""A stand-in for service/services/stats.py that follows its contract (/tmp/h/stats_contract.md,
-issue 15): the whole report as data, without a database. The pages and exports are tested
-against it; `install(monkeypatch)` puts it in place of the real functions (or of the module
-itself while the real one is not there)."""
+"""A report shaped like service/services/stats.py's (issue 15), as data without a database, with
+hostile text where a test asks for it: the charts and the exports are unit-tested against it."""
 
 from __future__ import annotations
 
-import sys
-import types
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
-from service.domain.errors import FieldProblem, FormRejected, NotAllowed, NotFound
+from service.domain.errors import NotAllowed, NotFound
+from service.services.stats import StatsFilters, parse_filters  # noqa: F401 (the tests build filters)
 
 HOSTILE = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> & «ёлка»'
 SCOPED = {"cnppm_head": "centre", "school_head": "school", "deputy_head": "school", "auditor": "region",
           "admin": "region"}
-
-
-@dataclass(frozen=True)
-class StatsFilters:
-    date_from: date | None = None
-    date_to: date | None = None
-    centre_id: int | None = None
-    school_id: int | None = None
-    subject: str | None = None
-    stage: str | None = None
-
-    def query(self) -> dict[str, str]:
-        values = {"from": self.date_from, "to": self.date_to, "centre": self.centre_id, "school": self.school_id,
-                  "subject": self.subject, "stage": self.stage}
-        return {k: str(v) for k, v in values.items() if v not in (None, "")}
-
-
-def parse_filters(args: Mapping[str, str]) -> StatsFilters:
-    problems, dates = [], {}
-    for name, title in (("from", "Начало периода"), ("to", "Конец периода")):
-        raw = args.get(name, "")
-        try:
-            dates[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            problems.append(FieldProblem(f"/{name}", f"{title}: дата в формате ГГГГ-ММ-ДД"))
-    ints = {}
-    for name in ("centre", "school"):
-        raw = args.get(name, "")
-        if raw and not raw.isdigit():
-            problems.append(FieldProblem(f"/{name}", "Выберите организацию из списка"))
-        ints[name] = int(raw) if raw.isdigit() else None
-    if not problems and dates["from"] and dates["to"] and dates["from"] > dates["to"]:
-        problems.append(FieldProblem("/to", "Конец периода раньше его начала"))
-    if problems:
-        raise FormRejected(problems, "Фильтр статистики задан неверно")
-    return StatsFilters(dates["from"], dates["to"], ints["centre"], ints["school"], args.get("subject") or None,
-                        args.get("stage") or None)
 
 
 def _scope(actor) -> dict:
@@ -178,41 +135,3 @@ def table_rows(ctx, actor, filters, key) -> tuple[list[dict], list[dict]]:
     if found is None:
         raise NotFound("Такой таблицы нет")
     return found["columns"], found["rows"]
-
-
-def real_module():
-    """service/services/stats.py when it is there (not this stand-in), else None."""
-    found = sys.modules.get("service.services.stats")
-    if found is not None:
-        return None if getattr(found, "IS_FAKE", False) else found
-    try:
-        from service.services import stats
-    except ImportError:
-        return None
-    return stats
-
-
-def _module():
-    """The real service.services.stats, or (while it has not landed) one stand-in module kept for the
-    process: the pages bind the module when the app is built, so it must outlive a single test."""
-    import service.services as package
-
-    try:
-        from service.services import stats
-    except ImportError:
-        stats = types.ModuleType("service.services.stats")
-        stats.StatsFilters, stats.IS_FAKE = StatsFilters, True
-        stats.parse_filters, stats.report = parse_filters, report
-        stats.routes_behind, stats.table_rows = routes_behind, table_rows
-        sys.modules["service.services.stats"] = stats
-        package.stats = stats
-    return stats
-
-
-def install(monkeypatch, hostile: bool = False) -> None:
-    """Put the fake's four functions in place of service.services.stats's for one test."""
-    target = _module()
-    monkeypatch.setattr(target, "parse_filters", parse_filters)
-    monkeypatch.setattr(target, "report", lambda ctx, actor, f: report(ctx, actor, f, hostile))
-    monkeypatch.setattr(target, "routes_behind", routes_behind)
-    monkeypatch.setattr(target, "table_rows", table_rows)
