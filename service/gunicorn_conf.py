@@ -8,11 +8,13 @@ checkout. Every value can be changed from the environment:
     IOM_TIMEOUT   seconds before a silent worker is restarted 130
     IOM_WORKER_CLASS  gthread or sync                        gthread
 
-Worker model: `gthread` (processes × threads). Requests here mostly wait: on the database, on
-rendering, on LibreOffice converting to PDF in a subprocess (up to 120 s, service/documents/render.py),
-so a few threads per process serve others meanwhile, and processes give the CPU-bound parts (the
-workflow engine, rendering) all cores. This is a reasoned default, not a measured one: a later
-issue measures it (bench/) and may change the numbers or the class.
+Worker model: `gthread` (processes × threads), chosen by measurement (`bench/scale.py` compares
+it with `sync` at the same processes on 100,000 routes: 58–65 completions/s against 60 for sync,
+worst 8-client read p95 472–529 ms against 458–681; bench/README.md). Requests here mostly wait on
+the database, on rendering, and on LibreOffice converting to PDF in a subprocess (up to 120 s,
+service/documents/render.py): a few threads per process serve others meanwhile, which a sync
+worker cannot, and processes give the CPU-bound parts (the workflow engine, rendering) all cores.
+`IOM_WORKER_CLASS=sync` switches for whoever measures otherwise on their hardware.
 
 The `Server` response header is gunicorn's bare name (`Server: gunicorn`, no version: gunicorn
 has not sent it since 20.1); the version is only in the WSGI environ's SERVER_SOFTWARE, which the
