@@ -37,6 +37,8 @@ def ru_date(value: str | date | None) -> str:
 #   2: the region's time with the zone named: "02.12.2026 14:05 МСК", "02.12.2026 16:05 МСК+2"
 #   3: as 2, and a delegate's signature names the delegation after the signer's name:
 #      "Завучева О. Н., за Директорова Е. В., по поручению от 01.09.2026"
+#   4: as 3, and the signer's role as it is written ("Руководитель ЦНППМ", "Руководитель ОО"); 1–3
+#      printed it through str.capitalize, which lower-cases the abbreviations ("Руководитель цнппм")
 # The dates inside the data (card → data, `_dates`) are frozen in the snapshot, so a new way of
 # writing them changes only new versions. What is formatted at render time (the signature sheet
 # below) is pinned to the format number: a new way to print it is a new FORMAT_* and a new
@@ -44,7 +46,8 @@ def ru_date(value: str | date | None) -> str:
 FORMAT_UTC = 1
 FORMAT_LOCAL = 2
 FORMAT_DELEGATION = 3
-CURRENT_FORMAT = FORMAT_DELEGATION
+FORMAT_ROLE_CASE = 4
+CURRENT_FORMAT = FORMAT_ROLE_CASE
 MOSCOW = timedelta(hours=3)
 
 
@@ -161,10 +164,19 @@ def signature_rows(signatures, data: dict[str, Any] | None = None) -> list[dict[
     signed; times in the format the document version recorded in its `data` (absent: UTC)."""
     data = data or {}
     fmt, timezone = data.get("format", FORMAT_UTC), data.get("timezone")
-    return [{"role": ROLE_TITLES.get(s.role, s.role).capitalize(), "full_name": signer_line(s, fmt),
+    return [{"role": role_title(s.role, fmt), "full_name": signer_line(s, fmt),
              "action": ACTIONS.get(s.action, s.action), "signed_at": ru_datetime(s.signed_at, fmt, timezone),
              "sha256": s.sha256}
             for s in signatures]
+
+
+def role_title(role: str, fmt: int) -> str:
+    """The signer's role on the sheet: from format 4 with its first letter raised and the rest as
+    written; formats 1–3 as they were printed (str.capitalize, abbreviations lower-cased)."""
+    title = ROLE_TITLES.get(role, role)
+    if fmt < FORMAT_ROLE_CASE:
+        return title.capitalize()
+    return title[:1].upper() + title[1:]
 
 
 def signer_line(signature, fmt: int) -> str:

@@ -172,7 +172,8 @@ def _json(manifest: dict[str, Any]) -> bytes:
 def signer_text(sig: dict[str, Any]) -> str:
     """«Педагог Иванова М. П. — подписал(а) 01.09.2026 12:05 МСК», with the delegation where present."""
     who = sig["signer"]["name"] + (f", {sig['delegation']}" if sig["delegation"] else "")
-    return f"{sig['role_title'].capitalize()} {who} — {sig['action_title']} {sig['signed_at_local']}"
+    role = sig["role_title"]
+    return f"{role[:1].upper()}{role[1:]} {who} — {sig['action_title']} {sig['signed_at_local']}"
 
 
 def _opis(manifest: dict[str, Any]) -> bytes:

@@ -23,7 +23,7 @@ from tests.support.audit_routes import drive, new_route, rechain, stored_events
 from tests.support.docx_text import docx_text as _text
 from tests.support.docx_text import issued_documents as _issued
 
-NEW_FORMAT = 4
+NEW_FORMAT = doc_context.CURRENT_FORMAT + 1  # a format after every released one
 PLAN_AGREED = [("draft", VALID["draft"]), ("plan_signatures_methodist", VALID["sign"]),
                ("plan_signatures_teacher", VALID["sign"]), ("agreement", VALID["review"])]
 

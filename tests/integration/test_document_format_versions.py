@@ -84,3 +84,28 @@ def test_the_zone_is_named_as_russian_documents_name_it(zone, label):
     at = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
     assert ru_datetime(at) == "02.12.2026 09:00 UTC"  # format 1, as before
     assert ru_datetime(at, 2, zone) == f"02.12.2026 {label}"
+
+
+def test_format_4_writes_the_signers_role_as_it_is_written_and_format_3_documents_stay_as_issued(app, monkeypatch):
+    from service.documents import context as doc_context
+
+    # Before the change (format 3): the role went through str.capitalize — «Руководитель цнппм».
+    with monkeypatch.context() as old:
+        old.setattr(doc_context, "CURRENT_FORMAT", doc_context.FORMAT_DELEGATION)
+        rid = new_route(app)
+        drive(app, rid)
+    before = _issued(app, rid)
+    karta = next(issued for data, issued, _ in before.values() if data["document"]["kind"] == "karta")
+    assert all(data["format"] == 3 for data, _, _ in before.values())
+    assert "Руководитель цнппм" in _text(karta)  # the sheet's line (the approval block is the template's own)
+
+    # After: the old documents re-render to their recorded bytes; new ones (format 4) keep «ЦНППМ», «ОО».
+    assert audit_replay.replay(app.extensions["iom"], OPERATOR, rid, documents=True)["ok"] is True
+    fresh = new_route(app)
+    drive(app, fresh)
+    new = _issued(app, fresh)
+    karta = next(issued for data, issued, _ in new.values() if data["document"]["kind"] == "karta")
+    assert all(data["format"] == 4 for data, _, _ in new.values())
+    assert "Руководитель цнппм" not in _text(karta) and "Руководитель оо" not in _text(karta)
+    assert audit_replay.replay(app.extensions["iom"], OPERATOR, rid, documents=True)["ok"] is True
+    assert all(_issued(app, rid)[k][2] == before[k][2] for k in before)
