@@ -34,7 +34,6 @@ import argparse
 import copy
 import gc
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -66,8 +65,8 @@ from service.services import (  # noqa: E402
     routes,
 )
 from tests.support.bpmn_variants import with_review  # noqa: E402
+from tests.support.databases import fresh_database  # noqa: E402
 
-PG_URL = os.environ.get("IOM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHEAP_HASH = generate_password_hash(demo.PASSWORD, "pbkdf2:sha256:1")
 TARGET_PREVIEW_MS, TARGET_MIGRATE_MS = 20.0, 50.0
 TO_AGREEMENT = [
@@ -91,23 +90,11 @@ def log(msg: str) -> None:
 
 @contextmanager
 def database(db: str):
-    """The URL of an empty database (a temp SQLite file, or a fresh PostgreSQL schema), removed after."""
-    if db == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="iom-migrate-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'migrate.sqlite3'}"
-        return
-    schema = f"migrate_bench_{os.getpid()}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    """The URL of an empty database (a temp SQLite file, or a fresh PostgreSQL schema of
+    IOM_TEST_PG_URL, as the tests make theirs), removed after."""
+    with tempfile.TemporaryDirectory(prefix="iom-migrate-bench-") as tmp:
+        with fresh_database("postgresql" if db == "pg" else "sqlite", Path(tmp)) as url:
+            yield url
 
 
 def setup(ctx) -> dict[str, int]:
