@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from fnmatch import fnmatchcase
 from functools import partial
@@ -57,6 +57,7 @@ class Snapshot:
     documents: list[DocumentRequest]  # what the service tasks asked to render, in order
     fired: list[FiredTimer] = field(default_factory=list)  # timers that fired in this operation, in order
     timers: list[ArmedTimer] = field(default_factory=list)  # timers armed on the waiting tasks now
+    migration: MigrationPreview | None = None  # after `migrate`: what the move found on the state it moved
 
 
 CardLoader = Callable[[], dict[str, Any]]
@@ -271,15 +272,17 @@ class WorkflowEngine:
         workflow = self._codec.load(state, changes.source)
         workflow.script_engine = engine = self._script_engine(box, today, clock, behaviour=behaviour)
         self._guard(workflow.refresh_timers)
-        self._migrate_loaded(changes, workflow, mapping)
+        found = self._migrate_loaded(changes, workflow, mapping)
         ready = self._advance(workflow, changes.target)
-        return self._snapshot(workflow, changes.target, box, engine, ready)
+        return replace(self._snapshot(workflow, changes.target, box, engine, ready), migration=found)
 
-    def _migrate_loaded(self, changes: SpecChanges, workflow: BpmnWorkflow, mapping: dict[str, str] | None) -> None:
+    def _migrate_loaded(self, changes: SpecChanges, workflow: BpmnWorkflow,
+                        mapping: dict[str, str] | None) -> MigrationPreview:
         found = migration.preview(changes, workflow, mapping)
         if not found.can_migrate:
             raise MigrationBlocked(found.reason or "Маршрут нельзя перевести на новую версию")
         self._guard(partial(migration.migrate, changes, workflow, dict(mapping or {})))
+        return found
 
 
 class ReplaySession:

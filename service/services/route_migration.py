@@ -27,6 +27,7 @@ from service.services.assignment import sync_tasks
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
 from service.services.events import append_event
+from service.services.routes import recorded_opened
 
 # what was done on the new version after a migration: then it can no longer be undone
 STEPS_AFTER = (EventKind.TASK_COMPLETED, EventKind.TIMER_FIRED, EventKind.ROUTE_MIGRATED,
@@ -58,10 +59,11 @@ def _version(spec: WorkflowSpec) -> dict[str, Any]:
     return {"id": spec.id, "hash": spec.content_hash}
 
 
-def _for_route(ctx: ServiceContext, from_hash: str, state: str, mapping: dict[str, str]) -> dict[str, str]:
-    """A batch's mapping as it applies to one route: only its tasks waiting now (the engine refuses
-    a mapping of a task that is not current, and a batch's routes wait at different tasks)."""
-    current = {t.name for t in ctx.engine.ready(from_hash, state)}
+def _for_route(mapping: dict[str, str], waiting: dict[str, Task]) -> dict[str, str]:
+    """A batch's mapping as it applies to one route: only the tasks it waits on now (`waiting`, its
+    READY rows: the engine's ready tasks, kept in step by sync_tasks). The engine refuses a mapping
+    of a task that is not current, and a batch's routes wait at different tasks."""
+    current = {t.name for t in waiting.values()}
     return {old: new for old, new in mapping.items() if old in current}
 
 
@@ -71,7 +73,7 @@ def _preview(ctx: ServiceContext, s, route: Route, to: WorkflowSpec, mapping: di
     from_hash, to_hash = ensure_loaded(ctx, source), ensure_loaded(ctx, to)
     state = s.get(RouteState, route.id)
     if batch:
-        mapping = _for_route(ctx, from_hash, state.state, mapping)
+        mapping = _for_route(mapping, timers.ready_tasks(s, route.id))
     found = ctx.engine.preview_migration(from_hash, to_hash, state.state, mapping).as_dict()
     return {"route_id": route.id, "title": route.title, "stage": route.stage,
             "from": _version(source), "to": _version(to), **found}
@@ -168,10 +170,6 @@ def preview_version(ctx: ServiceContext, actor: Actor, from_spec_id: int, body: 
                 "shown": len(rows), "estimated": estimated, **_task_names(ctx, source, to)}
 
 
-def _opened(tasks) -> list[dict[str, Any]]:
-    return [{"id": t.id, "name": t.name, "assignee_id": t.assignee_id} for t in tasks]
-
-
 def migrate_route(ctx: ServiceContext, actor: Actor, route_id: int, body: Any) -> dict[str, Any]:
     """Move the route to another version now (an admin's request)."""
     require_admin(actor)
@@ -191,17 +189,17 @@ def apply_migration(ctx: ServiceContext, actor_id: int | None, route_id: int, to
         source = _spec(s, route.spec_id)
         from_hash, to_hash = ensure_loaded(ctx, source), ensure_loaded(ctx, to)
         state = s.get(RouteState, route.id)
-        if batch_id is not None:
-            mapping = _for_route(ctx, from_hash, state.state, mapping)
-        now = ctx.clock()
         waiting = timers.ready_tasks(s, route.id)
-        preview = ctx.engine.preview_migration(from_hash, to_hash, state.state, mapping).as_dict()
+        if batch_id is not None:
+            mapping = _for_route(mapping, waiting)
+        now = ctx.clock()
         snap = ctx.engine.migrate(from_hash, to_hash, state.state, mapping, now.date(),
                                   lambda: copy.deepcopy(route.card), timers.clock_for(ctx, s, now),
                                   behaviour=route.behaviour)
         kept = RouteMigration(route_id=route.id, event_seq=0, from_spec_id=source.id, to_spec_id=to.id,
                               state_before=state.state, data_before=copy.deepcopy(state.data),
                               stage_before=route.stage, batch_id=batch_id, migrated_by_id=actor_id, migrated_at=now)
+        preview = snap.migration.as_dict()  # what the move found, on the state it moved
         state.state, state.data = snap.state, snap.data
         timers.record_fired(s, route, snap.fired, now, waiting)
         route.spec_id = to.id
@@ -215,7 +213,7 @@ def apply_migration(ctx: ServiceContext, actor_id: int | None, route_id: int, to
                              data={"from": from_hash, "to": to_hash, "mapping": mapping, "reason": reason,
                                    "unchanged": preview["unchanged"], "changed": preview["changed"],
                                    "removed": preview["removed"], "added": preview["added"],
-                                   "opened": _opened(opened), "cancelled": [t.id for t in cancelled],
+                                   "opened": recorded_opened(opened), "cancelled": [t.id for t in cancelled],
                                    **({"batch_id": batch_id} if batch_id else {})})
         kept.event_seq = event.seq
         s.add(kept)
@@ -265,7 +263,7 @@ def revert(ctx: ServiceContext, actor: Actor, route_id: int, body: Any) -> dict[
         event = append_event(s, route_id=route.id, at=now, kind=EventKind.ROUTE_MIGRATION_REVERTED,
                              actor_id=actor.user_id,
                              data={"migration_seq": last.event_seq, "from": target.content_hash, "to": from_hash,
-                                   "reason": reason, "opened": _opened(opened),
+                                   "reason": reason, "opened": recorded_opened(opened),
                                    "cancelled": [t.id for t in cancelled]})
         delegated.notify_delegates(ctx, s, event, route, opened)
         timers.arm(s, route, ctx.engine.timers(from_hash, last.state_before))

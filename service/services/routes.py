@@ -100,7 +100,7 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
                            data={"spec": spec_hash, "behaviour": behaviour, "teacher_id": teacher.id,
                                  "tutor_id": new.tutor_id, "methodist_id": new.methodist_id,
                                  "previous_route_id": route.previous_route_id,
-                                 "card": route.card, "opened": _opened(opened),
+                                 "card": route.card, "opened": recorded_opened(opened),
                                  **({"order": new.order} if new.order else {})})
     delegated.notify_delegates(ctx, session, created, route, opened)
     # The CNPPM head's order assigning the tutor to the teacher comes with the route; a batch's
@@ -111,7 +111,7 @@ def open_route(ctx: ServiceContext, session, actor: Actor, new: NewRoute, previo
     return route.id
 
 
-def _opened(tasks: list[Task]) -> list[dict[str, Any]]:
+def recorded_opened(tasks: list[Task]) -> list[dict[str, Any]]:
     """Recorded with the event that opened them: a replay checks completions against these."""
     return [{"id": t.id, "name": t.name, "assignee_id": t.assignee_id} for t in tasks]
 
@@ -190,7 +190,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
             on_behalf_of_id=task.assignee_id if mode in ("on_behalf", "delegated") else None,
             task_id=task.id, task_name=task.name,
             data={"title": task.title, "form": task.form, "role": task.role, "stage": task.stage,
-                  "submission": submission, "opened": _opened(opened),
+                  "submission": submission, "opened": recorded_opened(opened),
                   "cancelled": [t.id for t in cancelled], "card_revision": snap.data.get("card_revision"),
                   **({"delegation": by_delegation} if by_delegation else {})})
         delegated.notify_delegates(ctx, session, completed, route, opened)
