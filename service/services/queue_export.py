@@ -3,20 +3,18 @@ people who follow a queue in a spreadsheet."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from service.db.models import OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
+from service.services import xlsx_cells
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 from service.services.queues import QueueFilter, narrowed, overdue_days, queue_conditions, queue_order
@@ -25,7 +23,6 @@ MAX_ROWS = 10_000
 # (header, width in characters)
 COLUMNS = (("Маршрут", 40), ("Педагог", 32), ("ОО", 36), ("Тьютор", 32), ("Этап", 28), ("Задача", 40),
            ("Ждёт с", 12), ("Срок", 12), ("Просрочено, дн.", 16))
-FORMULA_START = ("=", "+", "-", "@")
 DATE_FORMAT = "DD.MM.YYYY"
 
 
@@ -61,24 +58,16 @@ def workbook(data: list[tuple[Any, ...]]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Очередь"
-    ws.append([h for h, _ in COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    xlsx_cells.header(ws, [h for h, _ in COLUMNS])
     for values in data:
-        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                cell.data_type = "s"  # openpyxl would have made "=…" a formula
-                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-            elif isinstance(cell.value, date):
+        for cell in xlsx_cells.append_row(ws, values):
+            if isinstance(cell.value, date):
                 cell.number_format = DATE_FORMAT
     for i, (_, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_cells.to_bytes(wb)
 
 
 def export(ctx: ServiceContext, actor: Actor, f: QueueFilter, zone: ZoneInfo) -> bytes:

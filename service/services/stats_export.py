@@ -19,15 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from service.documents.render import Template, render
 from service.domain.access import Actor
-from service.services import stats
+from service.services import stats, xlsx_cells
 from service.services.context import ServiceContext
-from service.services.queue_export import FORMULA_START
 from service.services.svg_charts import number
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "docx" / "stats_report.docx"
@@ -54,7 +51,7 @@ def _plain(value: Any) -> Any:
     """A value a workbook cell holds: numbers and dates as they are, anything else as text."""
     if value is None or isinstance(value, int | float | date | datetime) and not isinstance(value, bool):
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return xlsx_cells.clean(str(value))
 
 
 def _csv_value(value: Any) -> str:
@@ -63,7 +60,7 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, float):
         return (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")  # Russian Excel
     text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
+    return "'" + text if xlsx_cells.looks_like_formula(value) else text
 
 
 # --------------------------------------------------------------------------- one table
@@ -75,16 +72,13 @@ def workbook(title: str, columns: list[dict], rows: list[dict], filters: dict[st
     wb = Workbook()
     ws = wb.active
     ws.title = (" ".join(title.translate(SHEET_TITLE_BAD).split()) or "Таблица")[:31]
-    ws.append([c["title"] for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    xlsx_cells.header(ws, [c["title"] for c in columns])
     for row in rows:
-        ws.append([_plain(row.get(c["key"])) for c in columns])
-        for cell, col in zip(ws[ws.max_row], columns, strict=True):
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                cell.data_type = "s"  # openpyxl would have made "=…" a formula
-                cell.quotePrefix = True
-            elif col["kind"] == "percent" and isinstance(cell.value, int | float):
+        cells = xlsx_cells.append_row(ws, [_plain(row.get(c["key"])) for c in columns])
+        for cell, col in zip(cells, columns, strict=True):
+            if cell.quotePrefix:  # formula-looking text, kept as text
+                continue
+            if col["kind"] == "percent" and isinstance(cell.value, int | float):
                 cell.number_format = '0.0" %"'
             elif col["kind"] == "float":
                 cell.number_format = "0.0"
@@ -100,9 +94,7 @@ def workbook(title: str, columns: list[dict], rows: list[dict], filters: dict[st
         params.append([FILTER_TITLES.get(key, key), _plain(value)])
     params.column_dimensions["A"].width = 16
     params.column_dimensions["B"].width = 60
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_cells.to_bytes(wb)
 
 
 def csv_bytes(columns: list[dict], rows: list[dict]) -> bytes:
