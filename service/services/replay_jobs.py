@@ -3,13 +3,13 @@ only asks for it and the background worker runs it (service/jobs.py), writing it
 goes. The result is kept by the route's chain head (table replay_results): asking again for the
 same head is answered at once, and a new event — a new head — makes the kept one stale by itself.
 
-Job bookkeeping uses the wall clock (`_now`), not `ctx.clock`: it is operations, not history."""
+Job bookkeeping uses the wall clock (`job_rows.now`), not `ctx.clock`: it is operations, not history."""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from service.db.models import ReplayResult, Route
 from service.domain.access import Actor, require_auditor
 from service.domain.errors import ConcurrentUpdate, NotFound, ServiceError
 from service.domain.states import JobState
-from service.services import audit_replay
+from service.services import audit_replay, job_rows
 from service.services.context import ServiceContext
 
 log = logging.getLogger("iom.jobs")
@@ -28,21 +28,14 @@ PROGRESS_EVERY_S = 0.5  # progress rows written at most this often
 ROUTE_CHANGED = "Маршрут изменился во время повтора; запросите повтор ещё раз"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
 
 def _view(job: ReplayResult, head: str | None, with_result: bool = True) -> dict[str, Any]:
     """A job as the API and the page show it; `head` is the route's chain head now."""
     out = {"id": job.id, "route_id": job.route_id, "documents": job.documents, "chain_head": job.chain_head,
            "current": job.chain_head == head, "state": job.state, "done": job.done, "total": job.total,
            "percent": 100 if job.state == JobState.DONE else (100 * job.done // job.total if job.total else 0),
-           "requested_at": _iso(job.requested_at), "started_at": _iso(job.started_at),
-           "finished_at": _iso(job.finished_at), "error": job.error}
+           "requested_at": job_rows.iso(job.requested_at), "started_at": job_rows.iso(job.started_at),
+           "finished_at": job_rows.iso(job.finished_at), "error": job.error}
     if with_result and job.state == JobState.DONE:
         out["result"] = job.result
     return out
@@ -63,7 +56,7 @@ def _route_head(s, route_id: int) -> str:
 def _claim(ctx: ServiceContext, actor: Actor, route_id: int, documents: bool, again: bool) -> tuple[int, bool]:
     """The job for the route's current head (made if missing, reset if lost, failed or `again`);
     True when the caller must hand it to the worker."""
-    now = _now()
+    now = job_rows.now()
     with ctx.uow() as uow:
         s = uow.session
         head = _route_head(s, route_id)
@@ -141,14 +134,15 @@ class _Progress:
         self._last = time.monotonic()
         with self.ctx.uow() as uow:
             uow.session.execute(sa.update(ReplayResult).where(ReplayResult.id == self.job_id)
-                                .values(done=done, total=total, heartbeat_at=_now()))
+                                .values(done=done, total=total, heartbeat_at=job_rows.now()))
             uow.commit()
 
 
 def _finish(ctx: ServiceContext, job_id: int, **values: Any) -> None:
     with ctx.uow() as uow:
-        uow.session.execute(sa.update(ReplayResult).where(ReplayResult.id == job_id, ReplayResult.state ==
-                                                          JobState.RUNNING).values(finished_at=_now(), **values))
+        uow.session.execute(sa.update(ReplayResult)
+                            .where(ReplayResult.id == job_id, ReplayResult.state == JobState.RUNNING)
+                            .values(finished_at=job_rows.now(), **values))
         uow.commit()
 
 
@@ -157,12 +151,9 @@ def run(ctx: ServiceContext, job_id: int, echo=None) -> bool:
     False if it was not queued (another worker took it, or it is gone)."""
     with ctx.uow() as uow:
         s = uow.session
-        taken = s.execute(sa.update(ReplayResult).where(ReplayResult.id == job_id,
-                                                        ReplayResult.state == JobState.QUEUED)
-                          .values(state=JobState.RUNNING, started_at=_now(), heartbeat_at=_now()))
-        job = s.get(ReplayResult, job_id)
+        job = job_rows.take_queued(s, ReplayResult, job_id)
         uow.commit()
-        if taken.rowcount != 1 or job is None:
+        if job is None:
             return False
         route_id, head, documents = job.route_id, job.chain_head, job.documents
     try:

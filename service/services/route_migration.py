@@ -11,7 +11,6 @@ the move, which a revert puts back. Batches: route_migration_batches.py."""
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from service.db.models import Event, Route, RouteMigration, RouteState, Task, Wo
 from service.domain.access import Actor, require_admin
 from service.domain.errors import MigrationNotRevertible, NotFound, RouteNotMigratable
 from service.domain.states import EventKind, RouteStatus, TaskState
-from service.services import delegated, documents, timers
+from service.services import delegated, documents, job_rows, timers
 from service.services.assignment import sync_tasks
 from service.services.context import ServiceContext
 from service.services.deployments import ensure_loaded
@@ -288,10 +287,7 @@ def history(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
                 "migrations": [{"id": r.id, "seq": r.event_seq, "from": {"id": r.from_spec_id,
                                                                           "hash": hashes.get(r.from_spec_id)},
                                 "to": {"id": r.to_spec_id, "hash": hashes.get(r.to_spec_id)},
-                                "batch_id": r.batch_id, "migrated_at": _iso(r.migrated_at),
-                                "reverted_at": _iso(r.reverted_at), "revertible": can is not None and can.id == r.id}
+                                "batch_id": r.batch_id, "migrated_at": job_rows.iso(r.migrated_at),
+                                "reverted_at": job_rows.iso(r.reverted_at),
+                                "revertible": can is not None and can.id == r.id}
                                for r in rows]}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

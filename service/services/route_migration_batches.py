@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,19 +20,12 @@ from service.db.models import MigrationBatch, WorkflowSpec
 from service.domain.access import Actor, require_admin
 from service.domain.errors import NotFound, RouteNotMigratable, ServiceError
 from service.domain.states import JobState
-from service.services import route_migration
+from service.services import job_rows, route_migration
 from service.services.context import ServiceContext
 
 log = logging.getLogger("iom.jobs")
 PROGRESS_EVERY_S = 0.5
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _view(batch: MigrationBatch, hashes: dict[int, str], with_report: bool = True) -> dict[str, Any]:
@@ -42,8 +34,8 @@ def _view(batch: MigrationBatch, hashes: dict[int, str], with_report: bool = Tru
            "mapping": batch.mapping, "reason": batch.reason, "state": batch.state, "done": batch.done,
            "total": batch.total, "migrated": batch.migrated, "failed": batch.failed,
            "percent": 100 if batch.state == JobState.DONE else (100 * batch.done // batch.total if batch.total else 0),
-           "requested_at": _iso(batch.requested_at), "started_at": _iso(batch.started_at),
-           "finished_at": _iso(batch.finished_at), "error": batch.error}
+           "requested_at": job_rows.iso(batch.requested_at), "started_at": job_rows.iso(batch.started_at),
+           "finished_at": job_rows.iso(batch.finished_at), "error": batch.error}
     if with_report:
         out["report"] = batch.report or []
     return out
@@ -72,7 +64,7 @@ def _create(ctx: ServiceContext, actor: Actor, asked: MigrationBatchRequest) -> 
             raise RouteNotMigratable("Выберите другую версию: маршруты уже на этой")
         batch = MigrationBatch(from_spec_id=asked.from_spec_id, to_spec_id=asked.to_spec_id, stage=asked.stage,
                                mapping=dict(asked.mapping), reason=asked.reason.strip()[:2000], state=JobState.QUEUED,
-                               requested_by_id=actor.user_id or None, requested_at=_now(), report=[])
+                               requested_by_id=actor.user_id or None, requested_at=job_rows.now(), report=[])
         s.add(batch)
         uow.commit()
         return batch.id
@@ -109,12 +101,9 @@ def run(ctx: ServiceContext, batch_id: int, echo=None) -> bool:
     False if it was not queued (another worker took it)."""
     with ctx.uow() as uow:
         s = uow.session
-        taken = s.execute(sa.update(MigrationBatch).where(MigrationBatch.id == batch_id,
-                                                          MigrationBatch.state == JobState.QUEUED)
-                          .values(state=JobState.RUNNING, started_at=_now(), heartbeat_at=_now()))
-        batch = s.get(MigrationBatch, batch_id)
+        batch = job_rows.take_queued(s, MigrationBatch, batch_id)
         uow.commit()
-        if taken.rowcount != 1 or batch is None:
+        if batch is None:
             return False
         ids = route_migration.routes_on(s, batch.from_spec_id, batch.stage)
         actor_id, to_spec_id, reason = batch.requested_by_id, batch.to_spec_id, batch.reason
@@ -136,14 +125,14 @@ def run(ctx: ServiceContext, batch_id: int, echo=None) -> bool:
                 echo(n, len(ids))
             if time.monotonic() - last >= PROGRESS_EVERY_S or n == len(ids):
                 last = time.monotonic()
-                _write(ctx, batch_id, done=n, migrated=migrated, failed=failed, heartbeat_at=_now())
+                _write(ctx, batch_id, done=n, migrated=migrated, failed=failed, heartbeat_at=job_rows.now())
     except Exception as exc:  # the batch must end (failed, shown) whatever broke; the cause goes to the log
         log.exception("migration batch %s failed", batch_id)
         _write(ctx, batch_id, state=JobState.FAILED, report=report, migrated=migrated, failed=failed,
-               error=f"Внутренняя ошибка перевода: {exc.__class__.__name__}", finished_at=_now())
+               error=f"Внутренняя ошибка перевода: {exc.__class__.__name__}", finished_at=job_rows.now())
         return True
     _write(ctx, batch_id, state=JobState.DONE, report=report, done=len(ids), migrated=migrated, failed=failed,
-           finished_at=_now())
+           finished_at=job_rows.now())
     return True
 
 
