@@ -41,7 +41,8 @@ Generation (`generate`), on each database:
 * The database is kept out of the repository: bench/.data/scale-<N>-<revision>.sqlite3 and the
   schema scale_<N>_<revision> of the PostgreSQL database `iom_scale` (created if the role may;
   else the schema goes into IOM_TEST_PG_URL's database). A finished generation writes
-  bench/.data/scale-<db>-<N>-<revision>.json; later runs reuse that database unless `--fresh`.
+  bench/.data/scale-<db>-<N>-<revision>.json; later runs reuse that database unless `--fresh`. One
+  made at an earlier revision is renamed and upgraded by the service's own migrations.
   The completions bench completes real tasks, so a reused database has a few hundred routes
   moved on by one step each (they stay valid).
 
@@ -675,6 +676,35 @@ def meta_path(db: str, n: int, rev: str) -> Path:
     return DATA_DIR / f"scale-{db}-{n}-{rev}.json"
 
 
+def carry_forward(db: str, n: int, rev: str) -> bool:
+    """A database generated at an earlier schema revision, renamed to this one and upgraded with the
+    service's own migrations (what a deployment does), instead of generating again; False if none."""
+    older = sorted(p for p in DATA_DIR.glob(f"scale-{db}-{n}-*.json") if p != meta_path(db, n, rev))
+    if not older:
+        return False
+    old_rev = older[-1].stem.rsplit("-", 1)[1]
+    log(f"[{db}] upgrading the database generated at revision {old_rev} to {rev}")
+    if db == "sqlite":
+        old_path, new_path = sqlite_url(n, old_rev)[1], sqlite_url(n, rev)[1]
+        if not old_path.exists():
+            return False
+        old_path.rename(new_path)
+        url = f"sqlite:///{new_path}"
+    else:
+        base = pg_url(n, old_rev, fresh=False).rsplit("options=", 1)[0].rstrip("?&")
+        eng = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with eng.connect() as c:
+            c.execute(sa.text(f'DROP SCHEMA IF EXISTS "scale_{n}_{rev}" CASCADE'))
+            c.execute(sa.text(f'ALTER SCHEMA "scale_{n}_{old_rev}" RENAME TO "scale_{n}_{rev}"'))
+        eng.dispose()
+        url = pg_url(n, rev, fresh=False)
+    bind = sa.create_engine(url)
+    migrate.upgrade(bind)
+    bind.dispose()
+    older[-1].rename(meta_path(db, n, rev))
+    return True
+
+
 def prepare(db: str, n: int, rev: str, args) -> tuple[str, dict]:
     """The database's URL, generated now or reused; and what its generation recorded."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -688,6 +718,9 @@ def prepare(db: str, n: int, rev: str, args) -> tuple[str, dict]:
             path.unlink()
     else:
         url = pg_url(n, rev, fresh=not reuse)
+    if not reuse and not args.fresh and carry_forward(db, n, rev):
+        url = sqlite_url(n, rev)[0] if db == "sqlite" else pg_url(n, rev, fresh=False)
+        reuse = True
     if reuse:
         log(f"[{db}] reusing the generated database ({meta.name})")
         return url, json.loads(meta.read_text())
@@ -747,15 +780,21 @@ def free_port() -> int:
 class Server:
     """gunicorn -c python:service.gunicorn_conf 'service:create_app()' on a free port."""
 
-    def __init__(self, url: str, workers: int | None = None, worker_class: str | None = None):
+    def __init__(self, url: str, workers: int | None = None, worker_class: str | None = None,
+                 warm_stats: bool = False):
+        """warm_stats: the workers load the statistics facts at start (as in production); off by
+        default, so that the read and completion figures are not taken while they load."""
         self.port = free_port()
         env = {**os.environ, **({"IOM_WORKER_CLASS": worker_class} if worker_class else {}),
                "IOM_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
-               "SESSION_COOKIE_SECURE": "0", "IOM_BIND": f"127.0.0.1:{self.port}", "IOM_LOG_LEVEL": "warning"}
+               "SESSION_COOKIE_SECURE": "0", "IOM_BIND": f"127.0.0.1:{self.port}",
+               "IOM_LOG_LEVEL": "info" if warm_stats else "warning", "IOM_STATS_WARM": "1" if warm_stats else "0"}
         if workers:
             env["IOM_WORKERS"] = str(workers)
         self.workers = workers or (os.cpu_count() or 1) + 1
-        self.log = open(DATA_DIR / "gunicorn.log", "ab")
+        self.log_path = DATA_DIR / "gunicorn.log"
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "python:service.gunicorn_conf",
                                       "--access-logfile", "/dev/null", "service:create_app()"],
                                      cwd=ROOT, env=env, stdout=self.log, stderr=self.log, start_new_session=True)
@@ -778,6 +817,18 @@ class Server:
                     raise RuntimeError("gunicorn exited; see bench/.data/gunicorn.log") from None
                 time.sleep(0.3)
         raise RuntimeError("gunicorn did not answer within 60 s")
+
+    def wait_for_stats(self, limit_s: float = 600) -> list[str]:
+        """Until every worker has logged that it loaded the statistics facts; those lines."""
+        deadline = time.time() + limit_s
+        while time.time() < deadline:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_start)
+                lines = [line.decode(errors="replace").strip() for line in f if b"statistics facts" in line]
+            if len(lines) >= self.workers:
+                return lines
+            time.sleep(0.5)
+        raise RuntimeError(f"the workers did not load the statistics facts within {limit_s:.0f} s")
 
     def stop(self) -> None:
         if self.proc.poll() is not None:

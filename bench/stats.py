@@ -7,9 +7,11 @@ Run from the repo root, after `bench/scale.py` has made its databases (it is run
 
 On each database: the statistics facts are built once if missing (`stats_facts.rebuild_all`, what
 the worker keeps current incrementally; its time is reported), then under gunicorn (the production
-server, `scale.Server`) the page `/stats` is requested by the region's auditor, a CNPPM head and a
-school head with their default filters and with a period, a stage and a subject filter, `--reps`
-rounds each; p50/p95 per request and over all. Then the largest table's .xlsx (`by_tutor` for the
+server, `scale.Server`, whose workers load the facts into memory at start: their log lines, with the
+time, are printed) the page `/stats` is requested by the region's auditor, a CNPPM head and a school
+head with their default filters and with a period, a stage and a subject filter, `--reps` rounds
+each; in every other round 20 routes change before each request (their facts rebuilt, as the worker
+does), so the page also pays for reading changed routes again. p50/p95 per request and over all. Then the largest table's .xlsx (`by_tutor` for the
 auditor: every tutor of the region) and the .docx report are downloaded and timed. Last line, JSON:
 {"stats_page_p95_ms_sqlite": A, "stats_page_p95_ms_pg": B, "xlsx_export_s": C, ...}.
 """
@@ -32,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 
 import bench.scale as scale  # noqa: E402
 from service.app import build_service_context  # noqa: E402
+from service.db.models import Route, StatsRoute  # noqa: E402
 from service.services import stats_facts  # noqa: E402
 
 
@@ -82,16 +85,46 @@ def requests_for(who: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
             for params, label in filtered]
 
 
-def measure(base: str, who: dict[str, str], reps: int) -> dict[str, Any]:
+class Changes:
+    """Routes changing while the pages are read, as in a working region: before a request, CHANGED
+    routes get a new updated_at and their facts are rebuilt (what the worker does every tick), so the
+    page's process reads those routes again (stats_columns.FactsHolder)."""
+
+    CHANGED = 20
+
+    def __init__(self, url: str):
+        self.ctx = build_service_context(url)
+        with self.ctx.uow() as uow:
+            self.ids = list(uow.session.scalars(sa.select(StatsRoute.route_id).order_by(StatsRoute.route_id)))
+        self.next = 0
+
+    def touch(self) -> None:
+        ids = [self.ids[(self.next + i * 997) % len(self.ids)] for i in range(self.CHANGED)]
+        self.next += 1
+        with self.ctx.uow() as uow:
+            uow.session.execute(sa.update(Route).where(Route.id.in_(ids)).values(updated_at=self.ctx.clock()))
+            uow.commit()
+        stats_facts.refresh_stale(self.ctx)
+
+    def close(self) -> None:
+        self.ctx.sessions.kw["bind"].dispose()
+
+
+def measure(base: str, url: str, who: dict[str, str], reps: int) -> dict[str, Any]:
     sessions = {role: scale.session_for(base, who[role]) for role in ("auditor", "cnppm_head", "school_head")}
     timings: dict[str, list[float]] = {}
     statuses: dict[str, set[int]] = {}
-    for _ in range(reps):
+    changes = Changes(url)
+    for rep in range(reps):
         for role, label, params in requests_for(who):
+            if rep % 2:  # every other round, routes changed before each request
+                changes.touch()
+                label += " (routes changed)"
             started = time.perf_counter()
             r = sessions[role].get(base + "/stats", params=params, timeout=300)
             timings.setdefault(label, []).append((time.perf_counter() - started) * 1000)
             statuses.setdefault(label, set()).add(r.status_code)
+    changes.close()
     pages = {label: {"p50": statistics.median(v), "p95": scale.p(v, 0.95), "status": sorted(statuses[label])}
              for label, v in timings.items()}
     every = [t for v in timings.values() for t in v]
@@ -109,11 +142,13 @@ def run_db(db: str, n: int, rev: str, args) -> dict[str, Any]:
     url, meta = scale.prepare(db, n, rev, args)
     res = {"db": db, **facts(url)}
     who = people(url, meta)
-    with scale.Server(url) as server:
+    with scale.Server(url, warm_stats=True) as server:
+        res["worker_start"] = server.wait_for_stats()
+        log(f"[{db}] " + "; ".join(res["worker_start"]))
         for role in ("auditor", "cnppm_head", "school_head"):  # warm-up, untimed: each worker's first page
             scale.session_for(server.base, who[role]).get(server.base + "/stats", timeout=300)
         log(f"[{db}] /stats: {args.reps} rounds of {len(requests_for(who))} requests")
-        res.update(measure(server.base, who, args.reps))
+        res.update(measure(server.base, url, who, args.reps))
     return res
 
 
@@ -129,6 +164,8 @@ def main() -> None:
     results = [run_db(db, args.routes, rev, args) for db in (["sqlite", "pg"] if args.db == "both" else [args.db])]
     for res in results:
         print(f"\n== {res['db']}: {res['routes']} routes; facts built: {res['facts_built_s'] or 'kept'} s")
+        for line in res["worker_start"]:
+            print("worker start: " + line.split("] ", 1)[-1])
         print(f"{'request':36} {'p50 ms':>8} {'p95 ms':>8}  status")
         for label, v in res["pages"].items():
             print(f"{label:36} {v['p50']:8.1f} {v['p95']:8.1f}  {v['status']}")

@@ -24,6 +24,7 @@ service never shows.
 from __future__ import annotations
 
 import os
+import threading
 
 from service import production
 
@@ -80,3 +81,20 @@ def on_starting(server) -> None:
     """Refuse to start, in one line, before any worker boots: a missing SECRET_KEY in production
     would otherwise surface as a worker traceback repeated for every worker."""
     production.check_environment()  # ConfigurationError is a RuntimeError: gunicorn prints "Error: …", exits 1
+
+
+def post_worker_init(worker) -> None:
+    """Load the statistics facts into the new worker's memory in a background thread (seconds for a
+    region's 100,000 routes; see service/services/stats_columns.py), so that the first statistics page
+    a worker serves does not wait for them. IOM_STATS_WARM=0 leaves it to that page."""
+    if os.environ.get("IOM_STATS_WARM", "1").strip() == "0":
+        return
+    ctx = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("iom")
+    if ctx is None:
+        return
+    from service.services import stats_columns
+
+    def load() -> None:
+        worker.log.info(stats_columns.warm(ctx))
+
+    threading.Thread(target=load, name="iom-stats-warm", daemon=True).start()

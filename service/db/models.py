@@ -563,7 +563,8 @@ class StatsRoute(Base):
     __table_args__ = (sa.Index("ix_stats_routes_centre", "centre_id", "status"),
                       sa.Index("ix_stats_routes_school", "school_id", "status"),
                       sa.Index("ix_stats_routes_tutor", "tutor_id", "status"),
-                      sa.Index("ix_stats_routes_period", "created_on", "end_on"))
+                      sa.Index("ix_stats_routes_period", "created_on", "end_on"),
+                      sa.Index("ix_stats_routes_seq", "seq"))
     route_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     centre_id: Mapped[int] = mapped_column()
     school_id: Mapped[int] = mapped_column()
@@ -580,6 +581,7 @@ class StatsRoute(Base):
     deficits_closed: Mapped[int] = mapped_column(default=0)  # completed and prolonged routes
     route_updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")  # the refresh batch's number
 
 
 class StatsRouteStage(Base):
@@ -652,3 +654,4 @@ class StatsState(Base):
     __tablename__ = "stats_state"
     key: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     value: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    number: Mapped[int | None] = mapped_column(sa.BigInteger)  # "seq": the last refresh batch; "epoch": rebuilds

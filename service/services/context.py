@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.engine.adapter import WorkflowEngine
 from service.forms import FormCatalog
 from service.services.replay_cache import ReplayCache
+from service.services.stats_columns import FactsHolder
 from service.services.uow import UnitOfWork
 
 
@@ -41,6 +42,7 @@ class ServiceContext:
     timezone: str = "Europe/Moscow"  # the region's (IOM_TIMEZONE): pages, and documents of format 2+
     jobs: Any = None  # service.jobs.Jobs: hands long work (a replay with documents) to the worker
     replays: ReplayCache = field(default_factory=ReplayCache)  # engine replays by chain head (replay_cache.py)
+    stats: FactsHolder = field(default_factory=FactsHolder)  # the statistics facts in memory (stats_columns.py)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

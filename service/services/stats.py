@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import sqlalchemy as sa
 
 from service.db.models import OrgUnit, Route, StatsActivity, StatsDeficit, StatsRoute, StatsRouteStage, StatsStep, User
@@ -33,6 +34,7 @@ from service.domain.route_rules import STAGE_TITLES
 from service.domain.states import RouteStatus, TaskState
 from service.services import stats_facts
 from service.services.context import ServiceContext
+from service.services.stats_columns import END, Facts, groups
 
 SR, SS = StatsRoute, StatsStep
 FINISHED = (RouteStatus.COMPLETED, RouteStatus.PROLONGED)
@@ -43,6 +45,7 @@ DEFICIT_LEVELS = {"entry_high": "высокий", "entry_medium": "средни�
 CORRECTION_BUCKETS = ("0", "1", "2", "3+")
 MAX_MONTHS = 120
 PER_PAGE = 50
+PAGE_ROWS = 50  # a table's rows on the statistics page; the rest on the table's own pages and in the exports
 STATS_ROLES = ("admin", "auditor", "cnppm_head", "school_head", "deputy_head")
 
 
@@ -181,7 +184,7 @@ def scope_of(actor: Actor) -> Scope:
     return Scope("centre" if centres else "school", frozenset(centres), frozenset(schools))
 
 
-def _options(s, scope: Scope) -> dict[str, Any]:
+def _options(s, scope: Scope, facts: Facts) -> dict[str, Any]:
     units = s.execute(sa.select(OrgUnit.id, OrgUnit.kind, OrgUnit.name, OrgUnit.parent_id)
                       .where(OrgUnit.kind.in_(("centre", "school"))).order_by(OrgUnit.name, OrgUnit.id)).all()
     if scope.centres is None:
@@ -191,7 +194,11 @@ def _options(s, scope: Scope) -> dict[str, Any]:
         schools = [u for u in units if u.kind == "school" and (u.id in scope.schools or u.parent_id in scope.centres)]
         parents = scope.centres | {u.parent_id for u in schools}
         centres = [u for u in units if u.kind == "centre" and u.id in parents]
-    subjects = s.scalars(sa.select(SR.subject).where(scope.clause()).distinct().order_by(SR.subject)).all()
+    r = facts.routes
+    within = r["present"] if scope.centres is None else r["present"] & (
+        np.isin(r["centre"], list(scope.centres)) | np.isin(r["school"], list(scope.schools)))
+    vocab = facts.voc("routes", "subject")
+    subjects = sorted(vocab.texts[c] for c in np.unique(r["subject"][within]).tolist())
     return {"centres": [{"id": u.id, "name": u.name} for u in centres],
             "schools": [{"id": u.id, "name": u.name} for u in schools],
             "subjects": list(subjects),
@@ -214,18 +221,25 @@ def _check_within(options: dict[str, Any], f: StatsFilters) -> None:
         raise NotAllowed("Эта образовательная организация вне вашей зоны доступа")
 
 
-# ---- the query the tables share ------------------------------------------------------------------
+# ---- the facts the tables share ------------------------------------------------------------------
 @dataclass
 class Figures:
-    """The session, the scope, the effective filters and the time: every table is read from here."""
+    """The session, the scope, the effective filters, the time and the facts: every table is read
+    from here. The tables group the in-memory columns (stats_columns.py); the routes behind a figure
+    are selected in SQL with the same conditions (`where`, `completed_steps`, `overdue_steps`)."""
 
     s: Any
     scope: Scope
     f: StatsFilters
     now: datetime
     zone: str
+    facts: Facts
+    _mask: np.ndarray | None = None
     _steps: list | None = None
+    _query: str | None = None
+    rows: int | None = None  # the rows of a table that will be shown from the first (None: every row)
 
+    # SQL, for the routes behind a figure
     def where(self) -> list:
         f = self.f
         w = [self.scope.clause(), SR.created_on <= f.date_to, sa.or_(SR.end_on.is_(None), SR.end_on >= f.date_from)]
@@ -246,18 +260,63 @@ class Figures:
     def overdue_steps(self) -> list:
         return [SS.state == TaskState.READY, SS.due_at.is_not(None), SS.due_at < self.now]
 
+    # the same conditions on the columns
+    def code(self, table: str, column: str, text: str) -> int:
+        return self.facts.voc(table, column).code(text)
+
+    def mask(self) -> np.ndarray:
+        """The routes counted (dense by route id): in scope, matching the filters, active in the period."""
+        if self._mask is None:
+            r, f = self.facts.routes, self.f
+            m = r["present"].copy()
+            if self.scope.centres is not None:
+                m &= np.isin(r["centre"], list(self.scope.centres)) | np.isin(r["school"], list(self.scope.schools))
+            m &= (r["created"] <= f.date_to.toordinal()) & (r["end"] >= f.date_from.toordinal())
+            if f.centre_id is not None:
+                m &= r["centre"] == f.centre_id
+            if f.school_id is not None:
+                m &= r["school"] == f.school_id
+            if f.subject is not None:
+                m &= r["subject"] == self.code("routes", "subject", f.subject)
+            if f.stage is not None:
+                m &= r["stage"] == self.code("routes", "stage", f.stage)
+            self._mask = m
+        return self._mask
+
+    def status_is(self, *statuses: str) -> np.ndarray:
+        col = self.facts.routes["status"]
+        return np.isin(col, [self.code("routes", "status", s) for s in statuses])
+
+    def overdue(self) -> np.ndarray:
+        """Rows of the steps table: waiting now past their due date, of the routes counted."""
+        st = self.facts.tables["steps"].columns
+        return (self.mask()[st["route"]] & (st["state"] == self.code("steps", "state", TaskState.READY))
+                & (st["due"] < int(self.now.timestamp())))
+
     def steps(self) -> list:
         """(name, stage, working days, steps, returned, title) of completed steps: one row a group."""
         if self._steps is None:
-            self._steps = self.s.execute(
-                sa.select(SS.name, SS.stage, SS.working_days, sa.func.count(),
-                          sa.func.sum(sa.case((SS.returned, 1), else_=0)), sa.func.max(SS.title))
-                .join(SR, SR.route_id == SS.route_id).where(*self.where(), *self.completed_steps())
-                .group_by(SS.name, SS.stage, SS.working_days)).all()
+            st = self.facts.tables["steps"].columns
+            rows = (self.mask()[st["route"]] & (st["state"] == self.code("steps", "state", TaskState.COMPLETED))
+                    & (st["days"] >= 0) & (st["completed"] >= self.f.date_from.toordinal())
+                    & (st["completed"] <= self.f.date_to.toordinal()))
+            names, stages, days = st["name"][rows], st["stage"][rows], st["days"][rows]
+            vn, vs, vt = (self.facts.voc("steps", c) for c in ("name", "stage", "title"))
+            keys = [(names, len(vn)), (stages, len(vs)), (days, int(days.max()) + 1 if len(days) else 1)]
+            returned = dict(groups(keys, st["returned"][rows].astype(np.float64)))
+            titles: dict[int, str] = {}
+            for (name, title), _ in groups([(names, len(vn)), (st["title"][rows], len(vt))]):
+                titles[name] = max(titles.get(name, ""), vt.texts[title])
+            self._steps = [(vn.texts[name], vs.texts[stage], d, n, returned.get((name, stage, d), 0), titles[name])
+                           for (name, stage, d), n in groups(keys)]
         return self._steps
 
     def link(self, figure: str, row: str, col: str) -> str:
-        return "/stats/routes?" + urlencode({"figure": figure, "row": row, "col": col, **self.f.query()})
+        """/stats/routes?figure=…&row=…&col=… followed by the filters (encoded once a page)."""
+        if self._query is None:
+            self._query = urlencode(self.f.query())
+        head = urlencode({"figure": figure, "row": row, "col": col})
+        return f"/stats/routes?{head}&{self._query}" if self._query else f"/stats/routes?{head}"
 
 
 def _col(key: str, title: str, kind: str = "int") -> dict[str, str]:
@@ -266,18 +325,29 @@ def _col(key: str, title: str, kind: str = "int") -> dict[str, str]:
 
 def _table(fig: Figures, key: str, title: str, columns: list[dict], rows: list[tuple[str, dict]],
            chart: dict | None = None) -> dict[str, Any]:
-    """Rows given as (row id, values); every figure (non-text column) links to its routes."""
-    out = []
-    for row_id, values in rows:
-        links = {c["key"]: fig.link(key, row_id, c["key"]) for c in columns if c["kind"] != "text"}
-        out.append({**values, "_row": row_id, "_links": links})
-    return {"title": title, "columns": columns, "rows": out, "chart": chart}
+    """Rows given as (row id, values); the links are added to the rows shown (`_shown`)."""
+    return {"title": title, "columns": columns, "rows": [{**values, "_row": row_id} for row_id, values in rows],
+            "chart": chart}
+
+
+def _shown(fig: Figures, key: str, table: dict[str, Any], start: int, count: int | None) -> dict[str, Any]:
+    """The table's rows from `start` (`count` of them, all if None), every figure (a non-text column)
+    linked to its routes; `total` is the number of rows of the whole table."""
+    rows = table["rows"][start:] if count is None else table["rows"][start:start + count]
+    total = table.get("total", len(table["rows"]))  # a table may list only the rows that can be shown
+    figures = [c["key"] for c in table["columns"] if c["kind"] != "text"]
+    shown = [{**row, "_links": {c: fig.link(key, row["_row"], c) for c in figures}} for row in rows]
+    return {**table, "rows": shown, "total": total, "start": start}
+
+
+def _bound(codes: np.ndarray) -> int:
+    return int(codes.max()) + 1 if len(codes) else 1
 
 
 # ---- the tables ----------------------------------------------------------------------------------
 def _status(fig: Figures) -> dict[str, Any]:
-    counts = dict(fig.s.execute(sa.select(SR.status, sa.func.count()).where(*fig.where()).group_by(SR.status)).all())
-    rows = [(k, {"status": t, "routes": counts.get(k, 0)}) for k, t in STATUS_TITLES.items()]
+    m = fig.mask()
+    rows = [(k, {"status": t, "routes": int(np.count_nonzero(m & fig.status_is(k)))}) for k, t in STATUS_TITLES.items()]
     columns = [_col("status", "Состояние", "text"), _col("routes", "Маршрутов")]
     return _table(fig, "status", "Маршруты по состоянию", columns, rows,
                   {"kind": "bar", "x": "status", "series": ["routes"]})
@@ -286,20 +356,23 @@ def _status(fig: Figures) -> dict[str, Any]:
 def _stages_over_time(fig: Figures) -> dict[str, Any]:
     today = fig.now.astimezone(ZoneInfo(fig.zone)).date()
     months = months_between(fig.f.date_from, min(fig.f.date_to, today))
-    found = fig.s.execute(
-        sa.select(StatsRouteStage.stage, StatsRouteStage.entered_month, StatsRouteStage.left_month, sa.func.count())
-        .join(SR, SR.route_id == StatsRouteStage.route_id)
-        .where(*fig.where(), StatsRouteStage.entered_month <= (months[-1] if months else 0),
-               sa.or_(StatsRouteStage.left_month.is_(None), StatsRouteStage.left_month > (months[0] if months else 0)))
-        .group_by(StatsRouteStage.stage, StatsRouteStage.entered_month, StatsRouteStage.left_month)).all()
+    st = fig.facts.tables["stages"].columns
+    first, span = (months[0], len(months)) if months else (0, 0)
+    # each stretch counts at the end of the months from max(entered, first) to min(left, last + 1) - 1
+    begin = np.maximum(st["entered"], first) - first
+    stop = np.minimum(st["left"], first + span) - first
+    rows_in = fig.mask()[st["route"]] & (begin < stop)
+    per_stage: dict[str, np.ndarray] = {}
+    for stage in stats_facts.WORK_STAGES:
+        sel = rows_in & (st["stage"] == fig.code("stages", "stage", stage))
+        delta = np.bincount(begin[sel], minlength=span + 1) - np.bincount(stop[sel], minlength=span + 1)
+        per_stage[stage] = np.cumsum(delta)[:span]
     rows = []
-    for m in months:
-        values: dict[str, Any] = {"month": month_label(m), **{st: 0 for st in stats_facts.WORK_STAGES}}
-        for stage, entered, left, n in found:
-            if entered <= m and (left is None or left > m) and stage in values:
-                values[stage] += n
+    for i, m in enumerate(months):
+        values: dict[str, Any] = {"month": month_label(m), **{st_: int(per_stage[st_][i])
+                                                             for st_ in stats_facts.WORK_STAGES}}
         rows.append((month_label(m), values))
-    columns = [_col("month", "Месяц", "text")] + [_col(st, STAGE_TITLES[st]) for st in stats_facts.WORK_STAGES]
+    columns = [_col("month", "Месяц", "text")] + [_col(st_, STAGE_TITLES[st_]) for st_ in stats_facts.WORK_STAGES]
     return _table(fig, "stages_over_time", "Маршруты по этапам на конец месяца", columns, rows,
                   {"kind": "stacked", "x": "month", "series": list(stats_facts.WORK_STAGES)})
 
@@ -338,31 +411,45 @@ def _waits_by_step(fig: Figures) -> dict[str, Any]:
 
 
 def _overdue_by_person(fig: Figures) -> dict[str, Any]:
-    found = fig.s.execute(
-        sa.select(SS.assignee_id, User.full_name, sa.func.count(), sa.func.min(SS.due_at))
-        .join(SR, SR.route_id == SS.route_id).join(User, User.id == SS.assignee_id)
-        .where(*fig.where(), *fig.overdue_steps()).group_by(SS.assignee_id, User.full_name)).all()
+    st = fig.facts.tables["steps"].columns
+    rows_in = fig.overdue()
+    people, due = st["assignee"][rows_in], st["due"][rows_in]
+    found, total = [], 0
+    if len(people):
+        ids, inverse, counts = np.unique(people, return_inverse=True, return_counts=True)
+        earliest = np.full(len(ids), END, dtype=np.int64)
+        np.minimum.at(earliest, inverse, due)
+        total = len(ids)
+        order = np.argsort(-counts, kind="stable")
+        if fig.rows is not None and total > fig.rows:  # name only those who can be among the rows shown
+            order = order[counts[order] >= counts[order[fig.rows - 1]]]
+        wanted = ids[order].tolist()
+        names = dict(fig.s.execute(sa.select(User.id, User.full_name).where(User.id.in_(wanted))).all())
+        found = [(int(ids[i]), names.get(int(ids[i]), str(ids[i])), int(counts[i]), int(earliest[i])) for i in order]
     tz = ZoneInfo(fig.zone)
-    rows = [(str(uid), {"person": name, "overdue": n, "oldest_due": due.astimezone(tz).date().isoformat()})
-            for uid, name, n, due in sorted(found, key=lambda r: (-r[2], r[1], r[0]))]
+    rows = [(str(uid), {"person": name, "overdue": n,
+                        "oldest_due": datetime.fromtimestamp(first, tz).date().isoformat()})
+            for uid, name, n, first in sorted(found, key=lambda r: (-r[2], r[1], r[0]))]
     columns = [_col("person", "Исполнитель", "text"), _col("overdue", "Просрочено задач"),
                _col("oldest_due", "Самый ранний срок", "text")]
-    return _table(fig, "overdue_by_person", "Просроченные задачи по исполнителям", columns, rows,
-                  {"kind": "bar", "x": "person", "series": ["overdue"]})
+    table = _table(fig, "overdue_by_person", "Просроченные задачи по исполнителям", columns, rows,
+                   {"kind": "bar", "x": "person", "series": ["overdue"]})
+    return {**table, "total": total}
 
 
 def _deficits(fig: Figures) -> dict[str, Any]:
-    found = fig.s.execute(
-        sa.select(StatsDeficit.phase, StatsDeficit.area, StatsDeficit.level, sa.func.sum(StatsDeficit.count))
-        .join(SR, SR.route_id == StatsDeficit.route_id)
-        .where(*fig.where(), sa.or_(StatsDeficit.phase == "entry", SR.status.in_(FINISHED)))
-        .group_by(StatsDeficit.phase, StatsDeficit.area, StatsDeficit.level)).all()
+    d = fig.facts.tables["deficits"].columns
+    finished = fig.status_is(*FINISHED)
+    rows_in = fig.mask()[d["route"]] & ((d["phase"] == fig.code("deficits", "phase", "entry")) | finished[d["route"]])
+    vp, va, vl = (fig.facts.voc("deficits", c) for c in ("phase", "area", "level"))
+    found = [(vp.texts[p], va.texts[a], vl.texts[lv], n) for (p, a, lv), n in groups(
+        [(d["phase"][rows_in], len(vp)), (d["area"][rows_in], len(va)), (d["level"][rows_in], len(vl))],
+        d["count"][rows_in].astype(np.float64))]
     keys = ("entry_high", "entry_medium", "entry_base", "entry", "final", "closed")
     values: dict[str, dict[str, int]] = {a: dict.fromkeys(keys, 0) for a in AREAS}
     by_level = {lv: key for key, lv in DEFICIT_LEVELS.items()}
-    for phase, area, level, n in found:
+    for phase, area, level, n in sorted(found):
         row = values.setdefault(area, dict.fromkeys(keys, 0))
-        n = int(n or 0)
         if phase == "entry":
             row["entry"] += n
             if level in by_level:
@@ -379,22 +466,23 @@ def _deficits(fig: Figures) -> dict[str, Any]:
 
 
 def _activities(fig: Figures) -> dict[str, Any]:
-    found = fig.s.execute(
-        sa.select(StatsActivity.level, StatsActivity.form, StatsActivity.status, sa.func.count())
-        .join(SR, SR.route_id == StatsActivity.route_id).where(*fig.where())
-        .group_by(StatsActivity.level, StatsActivity.form, StatsActivity.status)).all()
-    groups: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"planned": 0, "done": 0, "not_done": 0})
+    a = fig.facts.tables["activities"].columns
+    rows_in = fig.mask()[a["route"]]
+    vl, vf, vs = (fig.facts.voc("activities", c) for c in ("level", "form", "status"))
+    found = [(vl.texts[lv], vf.texts[form], vs.texts[status], n) for (lv, form, status), n in groups(
+        [(a["level"][rows_in], len(vl)), (a["form"][rows_in], len(vf)), (a["status"][rows_in], len(vs))])]
+    groups_: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: {"planned": 0, "done": 0, "not_done": 0})
     for level, form, status, n in found:
         if status == "replaced":
             continue
-        g = groups[(level, form)]
+        g = groups_[(level, form)]
         g["planned"] += n
         if status in ("done", "not_done"):
             g[status] += n
     rank = {lv: i for i, lv in enumerate(LEVELS)}
-    order = sorted(groups, key=lambda k: (rank.get(k[0], len(LEVELS)), k[0], k[1]))
-    rows = [(f"{lv}|{form}", {"level": lv, "form": form, **groups[(lv, form)],
-                              "share_done": share(groups[(lv, form)]["done"], groups[(lv, form)]["planned"])})
+    order = sorted(groups_, key=lambda k: (rank.get(k[0], len(LEVELS)), k[0], k[1]))
+    rows = [(f"{lv}|{form}", {"level": lv, "form": form, **groups_[(lv, form)],
+                              "share_done": share(groups_[(lv, form)]["done"], groups_[(lv, form)]["planned"])})
             for lv, form in order]
     columns = [_col("level", "Уровень", "text"), _col("form", "Форма предъявления результата", "text"),
                _col("planned", "Запланировано"), _col("done", "Выполнено"), _col("not_done", "Не выполнено"),
@@ -403,9 +491,10 @@ def _activities(fig: Figures) -> dict[str, Any]:
 
 
 def _not_done_reasons(fig: Figures) -> dict[str, Any]:
-    found = fig.s.execute(
-        sa.select(StatsActivity.reason, sa.func.count()).join(SR, SR.route_id == StatsActivity.route_id)
-        .where(*fig.where(), StatsActivity.status == "not_done").group_by(StatsActivity.reason)).all()
+    a = fig.facts.tables["activities"].columns
+    rows_in = fig.mask()[a["route"]] & (a["status"] == fig.code("activities", "status", "not_done"))
+    vr = fig.facts.voc("activities", "reason")
+    found = [(vr.texts[reason], n) for (reason,), n in groups([(a["reason"][rows_in], len(vr))])]
     rows = [(reason, {"reason": reason or "причина не указана", "activities": n})
             for reason, n in sorted(found, key=lambda r: (-r[1], r[0]))]
     columns = [_col("reason", "Причина невыполнения", "text"), _col("activities", "Мероприятий")]
@@ -414,15 +503,15 @@ def _not_done_reasons(fig: Figures) -> dict[str, Any]:
 
 
 def _corrections(fig: Figures) -> dict[str, Any]:
-    found: dict[int, tuple[int, int]] = {}
-    for k, n in fig.s.execute(sa.select(SR.corrections, sa.func.count()).where(*fig.where()).group_by(SR.corrections)):
-        b = min(k, 3)  # 0, 1, 2, 3+
-        found[b] = (found.get(b, (0, 0))[0] + n, found.get(b, (0, 0))[1] + k * n)
+    k = fig.facts.routes["corrections"][fig.mask()]
+    bucket = np.minimum(k, 3)
+    routes = np.bincount(bucket, minlength=4)
+    corrections = np.bincount(bucket, weights=k.astype(np.float64), minlength=4)
     rows = []
     for i, label in enumerate(CORRECTION_BUCKETS):
-        n, c = found.get(i, (0, 0))
+        n, c = int(routes[i]), int(corrections[i])
         rows.append((label, {"bucket": label, "routes": n, "corrections": c, "mean": round(c / n, 2) if n else None}))
-    n, c = sum(v[0] for v in found.values()), sum(v[1] for v in found.values())
+    n, c = int(routes.sum()), int(corrections.sum())
     rows.append(("total", {"bucket": "Всего", "routes": n, "corrections": c, "mean": round(c / n, 2) if n else None}))
     columns = [_col("bucket", "Корректировок в маршруте", "text"), _col("routes", "Маршрутов"),
                _col("corrections", "Корректировок"), _col("mean", "В среднем на маршрут", "float")]
@@ -430,27 +519,38 @@ def _corrections(fig: Figures) -> dict[str, Any]:
                   {"kind": "bar", "x": "bucket", "series": ["routes"]})
 
 
-def _per_unit(fig: Figures, key: str, title: str, column, names: Callable[[set[int]], dict[int, str]],
+def _per_unit(fig: Figures, key: str, title: str, column: str, names: Callable[[list[int]], dict[int, str]],
               name_title: str) -> dict[str, Any]:
-    w = fig.where()
-    counts = fig.s.execute(sa.select(
-        column, sa.func.count(), *(sa.func.sum(sa.case((SR.status == st, 1), else_=0)) for st in STATUS_TITLES),
-        sa.func.sum(SR.corrections), sa.func.sum(SR.deficits_closed)).where(*w).group_by(column)).all()
-    overdue = dict(fig.s.execute(sa.select(column, sa.func.count()).select_from(SS).join(SR, SR.route_id == SS.route_id)
-                                 .where(*w, *fig.overdue_steps()).group_by(column)).all())
+    r, m = fig.facts.routes, fig.mask()
+    units, inverse = np.unique(r[column][m], return_inverse=True)
+    k = len(units)
+
+    def per_unit(selected: np.ndarray, weights: np.ndarray | None = None) -> list[int]:
+        w = None if weights is None else weights[m][selected].astype(np.float64)
+        return [int(round(v)) for v in np.bincount(inverse[selected], weights=w, minlength=k).tolist()]
+
+    everything = np.ones(len(inverse), dtype=np.bool_)
+    totals = per_unit(everything)
+    by_status = {st: per_unit(fig.status_is(st)[m]) for st in ("active", "completed", "prolonged")}
+    corrections = per_unit(everything, r["corrections"])
+    closed = per_unit(everything, r["deficits_closed"])
+    st = fig.facts.tables["steps"].columns
+    overdue_units = r[column][st["route"][fig.overdue()]]
+    pos = np.searchsorted(units, overdue_units)  # every overdue step's route is counted, so its unit is listed
+    overdue = np.bincount(pos, minlength=k).tolist() if k else []
+    finished = fig.status_is(*FINISHED)[m] & (r["days"][m] >= 0)
     hist: dict[int, dict[int, int]] = defaultdict(dict)
-    for unit, days, n in fig.s.execute(sa.select(column, SR.working_days, sa.func.count()).where(
-            *w, SR.status.in_(FINISHED), SR.working_days.is_not(None)).group_by(column, SR.working_days)):
-        hist[unit][days] = n
-    label = names({r[0] for r in counts})
+    days = r["days"][m][finished]
+    for (i, d), n in groups([(inverse[finished], max(k, 1)), (days, _bound(days))]):
+        hist[i][d] = n
+    label = names(units.tolist())
     rows = []
-    for unit, n, active, completed, prolonged, _, corrections, closed in sorted(
-            counts, key=lambda r: (label.get(r[0], ""), r[0])):
-        rows.append((str(unit), {"name": label.get(unit, str(unit)), "routes": n, "open": int(active or 0),
-                                 "completed": int(completed or 0), "prolonged": int(prolonged or 0),
-                                 "overdue": overdue.get(unit, 0), "median_days": quantile(hist.get(unit, {}), 0.5),
-                                 "corrections": round(int(corrections or 0) / n, 2),
-                                 "deficits_closed": int(closed or 0)}))
+    for i in sorted(range(k), key=lambda i: (label.get(int(units[i]), ""), int(units[i]))):
+        unit, n = int(units[i]), totals[i]
+        rows.append((str(unit), {"name": label.get(unit, str(unit)), "routes": n, "open": by_status["active"][i],
+                                 "completed": by_status["completed"][i], "prolonged": by_status["prolonged"][i],
+                                 "overdue": overdue[i], "median_days": quantile(hist.get(i, {}), 0.5),
+                                 "corrections": round(corrections[i] / n, 2), "deficits_closed": closed[i]}))
     columns = [_col("name", name_title, "text"), _col("routes", "Маршрутов"), _col("open", "В работе"),
                _col("completed", "Завершено"), _col("prolonged", "Продлено"), _col("overdue", "Просрочено задач"),
                _col("median_days", "Медиана длительности, раб. дней", "float"),
@@ -459,15 +559,15 @@ def _per_unit(fig: Figures, key: str, title: str, column, names: Callable[[set[i
 
 
 def _by_school(fig: Figures) -> dict[str, Any]:
-    def names(ids: set[int]) -> dict[int, str]:
+    def names(ids: list[int]) -> dict[int, str]:
         return dict(fig.s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all()) if ids else {}
-    return _per_unit(fig, "by_school", "По образовательным организациям", SR.school_id, names, "Организация")
+    return _per_unit(fig, "by_school", "По образовательным организациям", "school", names, "Организация")
 
 
 def _by_tutor(fig: Figures) -> dict[str, Any]:
-    def names(ids: set[int]) -> dict[int, str]:
+    def names(ids: list[int]) -> dict[int, str]:
         return dict(fig.s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-    return _per_unit(fig, "by_tutor", "По тьюторам", SR.tutor_id, names, "Тьютор")
+    return _per_unit(fig, "by_tutor", "По тьюторам", "tutor", names, "Тьютор")
 
 
 TABLES: dict[str, Callable[[Figures], dict[str, Any]]] = {
@@ -485,22 +585,41 @@ def _figures(ctx: ServiceContext, s, actor: Actor, filters: StatsFilters) -> tup
     today = now.astimezone(ZoneInfo(ctx.timezone)).date()
     date_to = filters.date_to or max(today, filters.date_from or today)
     f = replace(filters, date_from=filters.date_from or default_period(date_to)[0], date_to=date_to)
-    options = _options(s, scope)
+    facts = ctx.stats.current(s)
+    options = _options(s, scope, facts)
     _check_within(options, f)
-    return Figures(s, scope, f, now, ctx.timezone), options
+    return Figures(s, scope, f, now, ctx.timezone, facts), options
 
 
-def report(ctx: ServiceContext, actor: Actor, filters: StatsFilters) -> dict[str, Any]:
-    """The statistics page's data within the actor's scope (see the module docstring)."""
+def report(ctx: ServiceContext, actor: Actor, filters: StatsFilters, rows: int | None = PAGE_ROWS) -> dict[str, Any]:
+    """The statistics page's data within the actor's scope (see the module docstring): the first
+    `rows` rows of each table (all if None); `total` tells how many the table has."""
     scope = scope_of(actor)  # refused before any work
     stats_facts.refresh_if_few(ctx)
     with ctx.uow() as uow:
         s = uow.session
         fig, options = _figures(ctx, s, actor, filters)
+        fig.rows = rows
         as_of = stats_facts.as_of(s)
         return {"scope": {"kind": scope.kind, "id": _scope_id(scope), "title": _title(s, scope)},
                 "filters": fig.f.query(), "options": options, "as_of": as_of.isoformat() if as_of else None,
-                "tables": {key: build(fig) for key, build in TABLES.items()}}
+                "tables": {key: _shown(fig, key, build(fig), 0, rows) for key, build in TABLES.items()}}
+
+
+def table_page(ctx: ServiceContext, actor: Actor, filters: StatsFilters, key: str, page: int = 1) -> dict[str, Any]:
+    """One table of the statistics, PER_PAGE rows a page, with the scope and the filters."""
+    if key not in TABLES:
+        raise NotFound("Такой таблицы статистики нет")
+    scope = scope_of(actor)
+    stats_facts.refresh_if_few(ctx)
+    with ctx.uow() as uow:
+        s = uow.session
+        fig, _ = _figures(ctx, s, actor, filters)
+        table = TABLES[key](fig)
+        pages = max(1, math.ceil(len(table["rows"]) / PER_PAGE))
+        page = min(max(page, 1), pages)
+        return {"key": key, "scope": {"kind": scope.kind, "title": _title(s, scope)}, "filters": fig.f.query(),
+                "table": _shown(fig, key, table, (page - 1) * PER_PAGE, PER_PAGE), "page": page, "pages": pages}
 
 
 def _scope_id(scope: Scope) -> int | None:

@@ -27,6 +27,7 @@ from service.services import stats, xlsx_cells
 from service.services.context import ServiceContext
 from service.services.svg_charts import number
 
+REPORT_ROWS = 50  # rows of a long table in the .docx report (all of them are in the table's .xlsx)
 TEMPLATE = Path(__file__).resolve().parents[1] / "templates" / "docx" / "stats_report.docx"
 FILTER_TITLES = {"from": "Период с", "to": "Период по", "centre": "ЦНППМ", "school": "ОО", "subject": "Предмет",
                  "stage": "Этап"}
@@ -188,6 +189,15 @@ def _period(filters: dict[str, str]) -> str:
     return f"{ru(filters.get('from'))} — {ru(filters.get('to'))}"
 
 
+def _rest(table: dict) -> list[list[str]]:
+    """A last row saying where the rest is, when the report shows only the table's first rows."""
+    total, shown = table.get("total", len(table["rows"])), len(table["rows"])
+    if total <= shown:
+        return []
+    note = f"Строк в таблице: {total}, здесь первые {shown}; полная таблица — в выгрузке .xlsx и .csv"
+    return [[note] + [""] * (len(table["columns"]) - 1)]
+
+
 def report_context(data: dict, timezone: str = "Europe/Moscow") -> dict:
     """The template's data from `stats.report(...)`: every value a ready string (times in the region's zone)."""
     options = data.get("options", {})
@@ -202,7 +212,7 @@ def report_context(data: dict, timezone: str = "Europe/Moscow") -> dict:
     except ValueError:
         pass
     tables = [{"title": t["title"], "columns": [c["title"] for c in t["columns"]],
-               "rows": [[cell_text(r.get(c["key"]), c["kind"]) for c in t["columns"]] for r in t["rows"]],
+               "rows": [[cell_text(r.get(c["key"]), c["kind"]) for c in t["columns"]] for r in t["rows"]] + _rest(t),
                "chart": _bars(t)} for t in data["tables"].values()]
     return {"report": {"title": "Статистика индивидуальных образовательных маршрутов",
                        "scope": data["scope"]["title"], "period": _period(data.get("filters", {})),
@@ -211,5 +221,6 @@ def report_context(data: dict, timezone: str = "Europe/Moscow") -> dict:
 
 
 def report_docx(ctx: ServiceContext, actor: Actor, filters) -> bytes:
-    """The actor's whole statistics for the period under `filters` as a .docx report."""
-    return render(_template(), report_context(stats.report(ctx, actor, filters), ctx.timezone))
+    """The actor's statistics for the period under `filters` as a .docx report: every table, the long
+    ones (a region's schools and tutors) with their first REPORT_ROWS rows and a note where the rest is."""
+    return render(_template(), report_context(stats.report(ctx, actor, filters, REPORT_ROWS), ctx.timezone))

@@ -117,7 +117,7 @@ def stage_stretches(created_at: datetime, tasks: Iterable[tuple[datetime, str]],
 
 
 def _facts_of(route: Route, tasks: list[Task], returned: set[str], end_at: datetime | None, position: str | None,
-              calendar: WorkingCalendar, zone: str, now: datetime) -> dict[str, list[dict[str, Any]]]:
+              calendar: WorkingCalendar, zone: str, now: datetime, seq: int) -> dict[str, list[dict[str, Any]]]:
     tz = ZoneInfo(zone)
     card = route.card or {}
     finished = route.status in FINISHED
@@ -140,7 +140,7 @@ def _facts_of(route: Route, tasks: list[Task], returned: set[str], end_at: datet
         "end_on": end_at.astimezone(tz).date() if end_at else None,
         "working_days": calendar.working_days_between(route.created_at, end_at, zone) if finished and end_at else None,
         "corrections": len(card.get("corrections") or []), "returns": sum(s["returned"] for s in steps),
-        "deficits_closed": closed, "route_updated_at": route.updated_at, "refreshed_at": now,
+        "deficits_closed": closed, "route_updated_at": route.updated_at, "refreshed_at": now, "seq": seq,
     }
     return {"routes": [summary], "stages": stretches, "steps": steps,
             "deficits": [{"route_id": route.id, **d} for d in deficits],
@@ -148,9 +148,12 @@ def _facts_of(route: Route, tasks: list[Task], returned: set[str], end_at: datet
 
 
 def refresh_routes(session, route_ids: list[int], calendar: WorkingCalendar, zone: str, now: datetime) -> int:
-    """Rebuild the facts of these routes (deleted ones lose theirs); the caller commits."""
+    """Rebuild the facts of these routes (deleted ones lose theirs) under the next sequence number
+    (a deleted route bumps the epoch: processes holding the facts in memory load anew); the caller
+    commits."""
     if not route_ids:
         return 0
+    seq = next_number(session, "seq")
     for table in FACT_TABLES:
         session.execute(sa.delete(table).where(table.route_id.in_(route_ids)))
     routes = session.scalars(sa.select(Route).options(undefer(Route.card))
@@ -166,12 +169,14 @@ def refresh_routes(session, route_ids: list[int], calendar: WorkingCalendar, zon
     teachers = {r.teacher_id for r in routes}
     positions = dict(session.execute(sa.select(User.id, User.position).where(User.id.in_(teachers))).all())
     rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("routes", "stages", "steps", "deficits", "activities")}
+    if len(routes) < len(set(route_ids)):
+        next_number(session, "epoch")
     for route in routes:
         end_at = ends.get(route.id) if route.status != RouteStatus.ACTIVE else None
         if route.status != RouteStatus.ACTIVE and end_at is None:  # finished before events named it: its last change
             end_at = route.updated_at
         for key, found in _facts_of(route, tasks.get(route.id, []), returned, end_at, positions.get(route.teacher_id),
-                                    calendar, zone, now).items():
+                                    calendar, zone, now, seq).items():
             rows[key] += found
     for key, table in zip(rows, FACT_TABLES, strict=True):
         if rows[key]:
@@ -189,6 +194,18 @@ def _set_state(session, key: str, value: datetime | None) -> None:
         session.add(StatsState(key=key, value=value))
     else:
         row.value = value
+
+
+def next_number(session, key: str) -> int:
+    """Increment the counter `key` ("seq", "epoch") and return it (the UPDATE takes the write lock first)."""
+    found = session.execute(sa.update(StatsState).where(StatsState.key == key)
+                            .values(number=sa.func.coalesce(StatsState.number, 0) + 1)
+                            .returning(StatsState.number)).scalar()
+    if found is None:
+        session.add(StatsState(key=key, value=None, number=1))
+        session.flush()
+        return 1
+    return int(found)
 
 
 def as_of(session) -> datetime | None:
@@ -260,6 +277,7 @@ def rebuild_all(ctx: ServiceContext) -> int:
         for table in FACT_TABLES:
             s.execute(sa.delete(table))
         _set_state(s, "watermark", None)
+        next_number(s, "epoch")
         uow.commit()
     done = refresh_stale(ctx, max_routes=10**9, budget_s=float("inf"))
     _analyze(ctx)

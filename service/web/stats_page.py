@@ -56,6 +56,18 @@ def stats_routes():
                            status_titles=STATUS_TITLES, active="stats")
 
 
+@bp.get("/stats/table")
+@login_required
+def stats_table():
+    """One statistics table under the filter, a page at a time (the statistics page shows its first rows)."""
+    filters = stats.parse_filters(request.args)
+    page = request.args.get("page", "")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    data = stats.table_page(ctx(), me(), filters, request.args.get("table", ""), page)
+    return render_template("web/stats_table.html", d=data, query=filters.query(), number=stats_export.cell_text,
+                           active="stats")
+
+
 def _today() -> str:
     return ctx().clock().astimezone(current_app.config["IOM_ZONE"]).date().isoformat()
 

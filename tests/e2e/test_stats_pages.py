@@ -154,3 +154,32 @@ def test_the_docx_report_holds_every_table_of_the_period(app, people, routes, st
 def test_an_anonymous_visitor_is_sent_to_log_in_first(app):
     r = app.test_client().get("/stats/routes?figure=status&row=active&col=routes")
     assert r.status_code == 302 and "/login?next=" in r.headers["Location"]
+
+
+def test_a_long_table_shows_its_first_rows_and_the_rest_page_by_page(app, people, routes, stats_service,
+                                                                      monkeypatch):
+    """A region has a thousand schools and tutors: the page shows a table's first rows and says how
+    many there are; /stats/table pages through the rest with the same figures and links."""
+    monkeypatch.setattr(stats_service, "PAGE_ROWS", 1)
+    monkeypatch.setattr(stats_service, "PER_PAGE", 2)
+    monkeypatch.setattr(stats_service.report, "__defaults__", (1,))
+    person = people("auditor")
+    html = unescape(person.get("/stats").get_data(as_text=True))
+    ctx, actor, filters = _expected(app, stats_service, "auditor")
+    columns, rows = stats_service.table_rows(ctx, actor, filters, "status")
+    assert len(rows) == 4  # active, completed, prolonged, cancelled
+    assert "Показаны первые 1 строк из 4." in html and "/stats/table?table=status" in html
+    seen = []
+    for page in (1, 2):
+        r = person.get(f"/stats/table?table=status&page={page}")
+        assert r.status_code == 200
+        got = unescape(r.get_data(as_text=True))
+        assert f"Страница {page} из 2" in got and f"из {len(rows)}." in got
+        seen += [row["status"] for row in rows if f">{row['status']}<" in got]
+    assert seen == [row["status"] for row in rows]
+    last = unescape(person.get("/stats/table?table=status&page=999").get_data(as_text=True))
+    assert "Страница 2 из 2" in last  # a page past the end shows the last one
+    huge = person.get("/stats/table?table=status&page=999999999999999999999")
+    assert huge.status_code == 422 and "диапазона" in unescape(huge.get_data(as_text=True))
+    assert person.get("/stats/table?table=nope").status_code == 404
+    assert people("teacher1").get("/stats/table?table=status").status_code == 403

@@ -7,6 +7,7 @@ wait from Tuesday 1 to Friday 4 September is 3 working days. The clock stands at
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from service.db.models import Event, OrgUnit, Route, Task, WorkflowSpec
 from service.domain.errors import FormRejected, NotAllowed
 from service.services import accounts, people, stats, stats_facts
+from service.services.stats_columns import FactsHolder
 from tests.support.app import HandClock, ready_app
 
 
@@ -313,3 +315,33 @@ def test_a_changed_route_is_refreshed_and_a_rebuild_gives_the_same_figures(world
         route.card, route.updated_at = {}, at(10, 5, 10)
         uow.commit()
     assert page(world, "auditor")["tables"] == before
+
+
+def test_another_process_sees_a_route_refreshed_after_it_loaded_the_facts(world):
+    """Each web process holds the facts in memory (stats_columns.py): one that loaded them before
+    another process refreshed a route reads just that route again and shows the new figures."""
+    ctx, ids, routes = world
+    other = dataclasses.replace(ctx, stats=FactsHolder())  # a second gunicorn worker on the same database
+    before = stats.report(other, actor(other, ids, "auditor"), stats.parse_filters({}))["tables"]
+    held = other.stats.current_held()
+    with ctx.uow() as uow:
+        route = uow.session.get(Route, routes["r4"])
+        route.card = {"corrections": [{"no": 1}, {"no": 2}, {"no": 3}, {"no": 4}]}
+        route.updated_at = at(10, 5, 11)
+        uow.commit()
+    stats_facts.refresh_stale(ctx)
+    after = stats.report(other, actor(other, ids, "auditor"), stats.parse_filters({}))
+    assert values(after, "corrections", "routes")["3+"] == (values_of(before, "corrections", "routes")["3+"][0] + 1,)
+    assert other.stats.current_held().epoch == held.epoch  # read again in part, not loaded anew
+    assert after["tables"] == stats.report(dataclasses.replace(ctx, stats=FactsHolder()),
+                                           actor(ctx, ids, "auditor"), stats.parse_filters({}))["tables"]
+    with ctx.uow() as uow:
+        route = uow.session.get(Route, routes["r4"])
+        route.card, route.updated_at = {}, at(10, 5, 12)
+        uow.commit()
+    stats_facts.refresh_stale(ctx)
+    assert stats.report(other, actor(other, ids, "auditor"), stats.parse_filters({}))["tables"] == before
+
+
+def values_of(tables, key, *cols):
+    return {r["_row"]: tuple(r[c] for c in cols) for r in tables[key]["rows"]}
