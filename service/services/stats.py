@@ -544,8 +544,9 @@ def _per_unit(fig: Figures, key: str, title: str, column: str, names: Callable[[
     for (i, d), n in groups([(inverse[finished], max(k, 1)), (days, _bound(days))]):
         hist[i][d] = n
     label = names(units.tolist())
+    order = sorted(range(k), key=lambda i: (label.get(int(units[i]), ""), int(units[i])))
     rows = []
-    for i in sorted(range(k), key=lambda i: (label.get(int(units[i]), ""), int(units[i]))):
+    for i in order if fig.rows is None else order[:fig.rows]:  # the rows shown: their medians only
         unit, n = int(units[i]), totals[i]
         rows.append((str(unit), {"name": label.get(unit, str(unit)), "routes": n, "open": by_status["active"][i],
                                  "completed": by_status["completed"][i], "prolonged": by_status["prolonged"][i],
@@ -555,7 +556,8 @@ def _per_unit(fig: Figures, key: str, title: str, column: str, names: Callable[[
                _col("completed", "Завершено"), _col("prolonged", "Продлено"), _col("overdue", "Просрочено задач"),
                _col("median_days", "Медиана длительности, раб. дней", "float"),
                _col("corrections", "Корректировок на маршрут", "float"), _col("deficits_closed", "Закрыто дефицитов")]
-    return _table(fig, key, title, columns, rows, {"kind": "bar", "x": "name", "series": ["open", "completed"]})
+    table = _table(fig, key, title, columns, rows, {"kind": "bar", "x": "name", "series": ["open", "completed"]})
+    return {**table, "total": k}
 
 
 def _by_school(fig: Figures) -> dict[str, Any]:

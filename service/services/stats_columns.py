@@ -33,7 +33,7 @@ from service.db.models import StatsActivity, StatsDeficit, StatsRoute, StatsRout
 END = 2**62  # a due moment that is not there: after every moment
 END32 = 2**31 - 1  # an end (a day, a month) that is not there: after every day and month
 NONE = -1  # a number that is not there (working days)
-MAX_DENSE_GROUPS = 4_000_000  # above this many possible groups, group by sorting instead of counting
+MAX_DENSE_GROUPS = 4_000_000  # never count into more slots than this: group by sorting instead
 
 
 class Vocab:
@@ -273,10 +273,10 @@ def groups(keys: Sequence[tuple[np.ndarray, int]], weights: np.ndarray | None = 
     for codes, bound in keys:
         combined = combined * bound + codes
         space *= bound
-    if space <= MAX_DENSE_GROUPS:
-        counts = np.bincount(combined, weights=weights, minlength=space)
-        present = np.flatnonzero(np.bincount(combined, minlength=space))
-        totals = counts[present]
+    if space <= min(MAX_DENSE_GROUPS, max(4 * n, 1 << 16)):  # counting beats sorting unless mostly empty
+        counts = np.bincount(combined, minlength=space)
+        present = np.flatnonzero(counts)
+        totals = counts[present] if weights is None else np.bincount(combined, weights, space)[present]
     else:
         present, inverse = np.unique(combined, return_inverse=True)
         totals = np.bincount(inverse, weights=weights)
