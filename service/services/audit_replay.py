@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import undefer
 
 from service.db.models import DocTemplate, Document, Event, Route, Task, WorkflowSpec
 from service.domain.access import Actor, require_auditor
@@ -309,7 +310,7 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
     """The route as it stood after event `seq`: card, open tasks (the diagram position),
     documents with the signatures they had then. `replayed`: a whole replay the caller already
     has (`replay`); when it succeeded and `seq` is the last event it is that state, not replayed again."""
-    from service.services.documents import describe
+    from service.services.documents import describe_all
 
     require_auditor(actor)
     with ctx.uow() as uow:
@@ -330,10 +331,10 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
         issued = {e.data["document_id"] for e in events if e.kind == EventKind.DOCUMENT_ISSUED}
         signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events
                   if e.kind == EventKind.DOCUMENT_SIGNED}
-        docs = s.scalars(sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)).all()
+        docs = s.scalars(sa.select(Document).options(undefer(Document.content))
+                         .where(Document.id.in_(prepared)).order_by(Document.id)).all()
         shown = []
-        for doc in docs:
-            info = describe(s, doc)
+        for doc, info in zip(docs, describe_all(s, docs, check_bytes=True), strict=True):
             info["signatures"] = [sig for sig in info["signatures"]
                                   if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
             if doc.id not in issued:

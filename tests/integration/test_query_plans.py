@@ -244,6 +244,22 @@ def test_the_route_page_runs_as_many_queries_for_20_documents_as_for_2(app, peop
     assert not [s for s, _ in many if re.search(r"documents\.(content|issued)\b(?!_)", s)]  # no bytes read on a view
 
 
+def test_the_audit_page_reads_every_document_of_the_route_at_once(app, people, new_route):
+    """The auditor's page verifies the stored bytes (it is the verification page), with one query
+    for every document's bytes, not two a document."""
+    rid = new_route()
+    _to_agreement(people, rid)
+    with app.extensions["iom"].sessions() as s:
+        karta = s.scalar(sa.select(Document.id).where(Document.route_id == rid, Document.kind == "karta"))
+    _run(app, people("auditor"), f"/routes/{rid}/audit")  # the first view replays the route and keeps it
+    _, few = _run(app, people("auditor"), f"/routes/{rid}/audit")
+    _copies(app, Document, Document.id == karta, 18, lambda row, i: {"version": 200 + i, "state": "superseded"})
+    page, many = _run(app, people("auditor"), f"/routes/{rid}/audit")
+    assert len(many) == len(few), [s for s, _ in many]
+    assert not [s for s, _ in many if re.search(r"FROM documents\s+WHERE documents\.id =", s)]  # none a document
+    assert "Обнаружены расхождения" in page  # the copies have no events: verification says so
+
+
 def test_the_queue_runs_as_many_queries_for_50_rows_as_for_5(app, people, new_route):
     rids = [new_route("teacher1") for _ in range(2)]
     for rid in rids:
