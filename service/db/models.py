@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from service.db.packed_json import PackedJSON
 from service.db.state_codec import StateBlob
 
 JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -224,7 +225,7 @@ class Route(Base):
     title: Mapped[str] = mapped_column(sa.String(300))  # searched: migration 0012 (pg_trgm / FTS5)
     status: Mapped[str] = mapped_column(sa.String(16))  # active | completed | prolonged | cancelled
     stage: Mapped[str] = mapped_column(sa.String(32))
-    card: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)  # grows with corrections
+    card: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict, deferred=True)  # grows with corrections
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -593,8 +594,6 @@ class StatsRouteStage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column()
     stage: Mapped[str] = mapped_column(sa.String(32))
-    entered_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     entered_month: Mapped[int] = mapped_column()
     left_month: Mapped[int | None] = mapped_column()
 
@@ -607,18 +606,24 @@ class StatsStep(Base):
     __table_args__ = (sa.Index("ix_stats_steps_route", "route_id"),
                       sa.Index("ix_stats_steps_state_due", "state", "due_at"),
                       sa.Index("ix_stats_steps_completed", "state", "completed_on"))
-    task_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column()
     name: Mapped[str] = mapped_column(sa.String(100))
-    title: Mapped[str] = mapped_column(sa.String(300))
     stage: Mapped[str] = mapped_column(sa.String(32))
     assignee_id: Mapped[int] = mapped_column()
     state: Mapped[str] = mapped_column(sa.String(16))  # ready | completed
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completed_on: Mapped[date | None] = mapped_column(sa.Date)
     working_days: Mapped[int | None] = mapped_column()  # created → completed
     returned: Mapped[bool] = mapped_column(default=False)
+
+
+class StatsStepTitle(Base):
+    """A step's title by its name (the greatest seen, as the statistics show one title a step)."""
+
+    __tablename__ = "stats_step_titles"
+    name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
 
 
 class StatsDeficit(Base):

@@ -301,14 +301,12 @@ class Figures:
                     & (st["days"] >= 0) & (st["completed"] >= self.f.date_from.toordinal())
                     & (st["completed"] <= self.f.date_to.toordinal()))
             names, stages, days = st["name"][rows], st["stage"][rows], st["days"][rows]
-            vn, vs, vt = (self.facts.voc("steps", c) for c in ("name", "stage", "title"))
+            vn, vs = (self.facts.voc("steps", c) for c in ("name", "stage"))
             keys = [(names, len(vn)), (stages, len(vs)), (days, int(days.max()) + 1 if len(days) else 1)]
             returned = dict(groups(keys, st["returned"][rows].astype(np.float64)))
-            titles: dict[int, str] = {}
-            for (name, title), _ in groups([(names, len(vn)), (st["title"][rows], len(vt))]):
-                titles[name] = max(titles.get(name, ""), vt.texts[title])
-            self._steps = [(vn.texts[name], vs.texts[stage], d, n, returned.get((name, stage, d), 0), titles[name])
-                           for (name, stage, d), n in groups(keys)]
+            titles = self.facts.titles
+            self._steps = [(vn.texts[name], vs.texts[stage], d, n, returned.get((name, stage, d), 0),
+                            titles.get(vn.texts[name], vn.texts[name])) for (name, stage, d), n in groups(keys)]
         return self._steps
 
     def link(self, figure: str, row: str, col: str) -> str:

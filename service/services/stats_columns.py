@@ -28,7 +28,15 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from service.db.models import StatsActivity, StatsDeficit, StatsRoute, StatsRouteStage, StatsState, StatsStep
+from service.db.models import (
+    StatsActivity,
+    StatsDeficit,
+    StatsRoute,
+    StatsRouteStage,
+    StatsState,
+    StatsStep,
+    StatsStepTitle,
+)
 
 END = 2**62  # a due moment that is not there: after every moment
 END32 = 2**31 - 1  # an end (a day, a month) that is not there: after every day and month
@@ -101,8 +109,8 @@ class Table:
 # (column, SQL expression, kind): text → Vocab codes, day → ordinal (END when missing), day0 → ordinal
 # (0 when missing), moment → POSIX seconds (END when missing), int → int (NONE when missing), bool
 _CHILDREN: dict[str, tuple[Any, list[tuple[str, Any, str]]]] = {
-    "steps": (StatsStep, [("name", StatsStep.name, "text"), ("title", StatsStep.title, "text"),
-                          ("stage", StatsStep.stage, "text"), ("state", StatsStep.state, "text"),
+    "steps": (StatsStep, [("name", StatsStep.name, "text"), ("stage", StatsStep.stage, "text"),
+                          ("state", StatsStep.state, "text"),
                           ("assignee", StatsStep.assignee_id, "int"), ("due", StatsStep.due_at, "moment"),
                           ("completed", StatsStep.completed_on, "day0"), ("days", StatsStep.working_days, "int"),
                           ("returned", StatsStep.returned, "bool")]),
@@ -166,6 +174,7 @@ class Facts:
     routes: dict[str, np.ndarray]  # dense by route id; "present" marks the ids with facts
     tables: dict[str, Table]
     vocab: dict[str, Vocab] = field(default_factory=dict)  # "<table>.<column>" → its texts
+    titles: dict[str, str] = field(default_factory=dict)  # a step's title by its name
 
     def voc(self, table: str, column: str) -> Vocab:
         return self.vocab.setdefault(f"{table}.{column}", Vocab())
@@ -208,14 +217,19 @@ def load(session) -> Facts:
     routes, tables = _read(session, facts, None)
     size = int(routes["id"].max()) + 1 if len(routes["id"]) else 1
     facts.routes, facts.tables = _dense(routes, size), tables
+    facts.titles = _titles(session)
     return facts
+
+
+def _titles(session) -> dict[str, str]:
+    return dict(session.execute(sa.select(StatsStepTitle.name, StatsStepTitle.title)).all())
 
 
 def _updated(session, facts: Facts, seq: int) -> Facts:
     """These facts with the routes refreshed after facts.seq read again."""
     ids = list(session.scalars(sa.select(StatsRoute.route_id).where(StatsRoute.seq > facts.seq)))
     if not ids:
-        return Facts(facts.epoch, seq, facts.routes, facts.tables, facts.vocab)
+        return Facts(facts.epoch, seq, facts.routes, facts.tables, facts.vocab, facts.titles)
     routes, tables = _read(session, facts, ids)
     size = max(facts.size, max(ids) + 1)
     dense = facts.routes
@@ -234,7 +248,7 @@ def _updated(session, facts: Facts, seq: int) -> Facts:
     dropped = np.zeros(size, dtype=np.bool_)
     dropped[ids] = True
     kept = {key: facts.tables[key].without(dropped).plus(tables[key]) for key in facts.tables}
-    return Facts(facts.epoch, seq, dense, kept, facts.vocab)
+    return Facts(facts.epoch, seq, dense, kept, facts.vocab, _titles(session))
 
 
 class FactsHolder:

@@ -32,6 +32,7 @@ from service.db.models import (
     StatsRouteStage,
     StatsState,
     StatsStep,
+    StatsStepTitle,
     Task,
     User,
 )
@@ -123,13 +124,13 @@ def _facts_of(route: Route, tasks: list[Task], returned: set[str], end_at: datet
     finished = route.status in FINISHED
     deficits, closed = deficit_rows(card, finished)
     live = [t for t in tasks if t.state != TaskState.CANCELLED]
-    steps = [{"task_id": t.id, "route_id": route.id, "name": t.name, "title": t.title[:300], "stage": t.stage,
-              "assignee_id": t.assignee_id, "state": t.state, "created_at": t.created_at, "due_at": t.due_at,
+    steps = [{"route_id": route.id, "name": t.name, "stage": t.stage,
+              "assignee_id": t.assignee_id, "state": t.state, "due_at": t.due_at,
               "completed_on": t.completed_at.astimezone(tz).date() if t.completed_at else None,
               "working_days": calendar.working_days_between(t.created_at, t.completed_at, zone)
               if t.completed_at else None,
               "returned": t.id in returned} for t in live]
-    stretches = [{"route_id": route.id, "stage": s, "entered_at": a, "left_at": b,
+    stretches = [{"route_id": route.id, "stage": s,
                   "entered_month": month_index(a.astimezone(tz).date()),
                   "left_month": month_index(b.astimezone(tz).date()) if b else None}
                  for s, a, b in stage_stretches(route.created_at, [(t.created_at, t.stage) for t in tasks], end_at)]
@@ -181,7 +182,30 @@ def refresh_routes(session, route_ids: list[int], calendar: WorkingCalendar, zon
     for key, table in zip(rows, FACT_TABLES, strict=True):
         if rows[key]:
             session.execute(sa.insert(table), rows[key])
+    _keep_titles(session, [t for found in tasks.values() for t in found if t.state != TaskState.CANCELLED])
     return len(routes)
+
+
+def _keep_titles(session, tasks: list[Task]) -> None:
+    """stats_step_titles: the greatest title seen for each step name (one title a step, whichever
+    version of the workflow named it)."""
+    titles: dict[str, str] = {}
+    for t in tasks:
+        titles[t.name] = max(titles.get(t.name, ""), t.title[:300])
+    if not titles:
+        return
+    known = dict(session.execute(sa.select(StatsStepTitle.name, StatsStepTitle.title)
+                                 .where(StatsStepTitle.name.in_(titles))).all())
+    for name, title in titles.items():
+        if name not in known:
+            session.add(StatsStepTitle(name=name, title=title))
+        elif title > known[name]:
+            session.execute(sa.update(StatsStepTitle).where(StatsStepTitle.name == name).values(title=title))
+    session.flush()
+
+
+def step_titles(session) -> dict[str, str]:
+    return dict(session.execute(sa.select(StatsStepTitle.name, StatsStepTitle.title)).all())
 
 
 def _state(session, key: str) -> datetime | None:
@@ -274,7 +298,7 @@ def rebuild_all(ctx: ServiceContext) -> int:
     """Build every route's facts anew, a batch per transaction; returns the number of routes."""
     with ctx.uow() as uow:
         s = uow.session
-        for table in FACT_TABLES:
+        for table in (*FACT_TABLES, StatsStepTitle):
             s.execute(sa.delete(table))
         _set_state(s, "watermark", None)
         next_number(s, "epoch")
