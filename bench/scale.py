@@ -133,6 +133,7 @@ from service.services import (  # noqa: E402
     people,
     pep,
     routes,
+    stats_facts,
 )
 
 DATA_DIR = ROOT / "bench" / ".data"
@@ -620,15 +621,7 @@ def generate(url: str, n_routes: int, *, seed: int = 2026, doc_sample: int = 50,
     pruned = notification_retention.prune(ctx, now, max_batches=10**7)
     log(f"[generate] retention: {pruned} notifications read over a year ago deleted "
         f"in {time.perf_counter() - t_prune:.0f}s")
-    if bind.dialect.name == "postgresql":
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(sa.text("VACUUM FULL notifications"))
-            c.execute(sa.text("ANALYZE"))
-    else:
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.exec_driver_sql("VACUUM")
-        with bind.begin() as c:
-            c.execute(sa.text("ANALYZE"))
+    settle(ctx, bind, ("notifications",))
     with bind.connect() as c:
         n_r = c.scalar(sa.text("SELECT count(*) FROM routes"))
         n_e = c.scalar(sa.text("SELECT count(*) FROM events WHERE route_id IS NOT NULL"))
@@ -676,6 +669,28 @@ def meta_path(db: str, n: int, rev: str) -> Path:
     return DATA_DIR / f"scale-{db}-{n}-{rev}.json"
 
 
+def settle(ctx, bind: sa.Engine, rewritten: tuple[str, ...]) -> None:
+    """What a region's database looks like after the worker has run: the statistics facts built
+    (stats_facts, as the worker keeps them), the space of deleted rows compacted (VACUUM on SQLite;
+    VACUUM FULL of the `rewritten` tables on PostgreSQL) and the planner's statistics fresh."""
+    t0 = time.perf_counter()
+    with bind.connect() as c:
+        facts = c.scalar(sa.text("SELECT count(*) FROM stats_routes"))
+        routes = c.scalar(sa.text("SELECT count(*) FROM routes"))
+    if facts < routes:
+        stats_facts.rebuild_all(ctx)
+        log(f"[settle] statistics facts built in {time.perf_counter() - t0:.0f}s")
+        rewritten = (*rewritten, *(t.__tablename__ for t in stats_facts.FACT_TABLES))
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        if bind.dialect.name == "postgresql":
+            for table in rewritten:
+                c.execute(sa.text(f"VACUUM FULL {table}"))
+            c.execute(sa.text("ANALYZE"))
+        else:
+            c.exec_driver_sql("VACUUM")
+            c.exec_driver_sql("ANALYZE")
+
+
 def carry_forward(db: str, n: int, rev: str) -> bool:
     """A database generated at an earlier schema revision, renamed to this one and upgraded with the
     service's own migrations (what a deployment does), instead of generating again; False if none."""
@@ -700,6 +715,7 @@ def carry_forward(db: str, n: int, rev: str) -> bool:
         url = pg_url(n, rev, fresh=False)
     bind = sa.create_engine(url)
     migrate.upgrade(bind)
+    settle(build_service_context(url), bind, ("routes", "stats_route_stages"))
     bind.dispose()
     older[-1].rename(meta_path(db, n, rev))
     return True

@@ -11,8 +11,9 @@ server, `scale.Server`, whose workers load the facts into memory at start: their
 time, are printed) the page `/stats` is requested by the region's auditor, a CNPPM head and a school
 head with their default filters and with a period, a stage and a subject filter, `--reps` rounds
 each; in every other round 20 routes change before each request (their facts rebuilt, as the worker
-does), so the page also pays for reading changed routes again. p50/p95 per request and over all. Then the largest table's .xlsx (`by_tutor` for the
-auditor: every tutor of the region) and the .docx report are downloaded and timed. Last line, JSON:
+does), so the page also pays for reading changed routes again. p50/p95 per request and over all.
+Then the largest table's .xlsx (`by_tutor` for the auditor: every tutor of the region) and the .docx
+report are downloaded and timed. Last line, JSON:
 {"stats_page_p95_ms_sqlite": A, "stats_page_p95_ms_pg": B, "xlsx_export_s": C, ...}.
 """
 
