@@ -119,15 +119,18 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         rows = s.execute(sa.select(Task, Route).join(Route, Route.id == Task.route_id).where(*where)
                          .order_by(*queue_order(f.sort)).limit(PER_PAGE)
                          .offset((max(f.page, 1) - 1) * PER_PAGE)).all()
+        # The filters list only the tutors and schools of routes in my own queue: no one outside my
+        # reach, and not a region's thousand schools on every view.
+        reach = s.execute(sa.select(Route.tutor_id, Route.school_id).join(Task, Task.route_id == Route.id)
+                          .where(mine(actor, TaskState.READY)).distinct()).all()
+        tutor_ids = {t for t, _ in reach}
         ids = {r.teacher_id for _, r in rows} | {r.tutor_id for _, r in rows} | {t.assignee_id for t, _ in rows}
+        ids |= tutor_ids
         names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-        schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "school")
-                                 .order_by(OrgUnit.name)).all())
-        # Only the tutors of routes in my own queue: the filter lists no one outside my reach.
-        tutors = s.execute(sa.select(User.id, User.full_name).join(Route, Route.tutor_id == User.id)
-                           .join(Task, Task.route_id == Route.id)
-                           .where(mine(actor, TaskState.READY))
-                           .distinct().order_by(User.full_name)).all()
+        school_ids = {sc for _, sc in reach} | {r.school_id for _, r in rows}
+        schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(school_ids))
+                                 .order_by(OrgUnit.name, OrgUnit.id)).all()) if school_ids else {}
+        tutors = sorted(((i, names[i]) for i in tutor_ids if i in names), key=lambda t: (t[1], t[0]))
         bulk = {t.route_id for t, _ in rows if t.form in BULK_FORMS and t.assignee_id == actor.user_id}
         pending = _pending_karta(s, bulk)
         items = []

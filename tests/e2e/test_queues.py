@@ -231,3 +231,22 @@ def test_the_navigation_counts_take_at_most_three_queries(app):
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) <= 3
+
+
+def test_the_queue_filters_list_only_the_schools_and_tutors_of_my_queue(app, people, new_route):
+    """A region has a thousand schools: the queue's filters offer those of the routes waiting for me."""
+    from service.db.models import OrgUnit, Route
+
+    rid = new_route("teacher1")
+    with app.extensions["iom"].uow() as uow:
+        route = uow.session.get(Route, rid)
+        mine = uow.session.get(OrgUnit, route.school_id).name
+        others = uow.session.scalars(sa.select(OrgUnit.name).where(OrgUnit.kind == "school",
+                                                                   OrgUnit.id != route.school_id)).all()
+    assert others, "the demo region has more than one school"
+    page = _html(people("tutor1"), "/queue")
+    select = re.search(r'<select name="school">(.*?)</select>', page, re.S).group(1)
+    offered = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+    assert [o.replace("&#34;", '"').replace("&#171;", "«").replace("&#187;", "»") for o in offered] == [mine]
+    tutors = re.search(r'<select name="tutor">(.*?)</select>', page, re.S).group(1)
+    assert len(re.findall(r'<option value="\d+"', tutors)) == 1
