@@ -42,13 +42,17 @@ def stats_page():
                            number=stats_export.cell_text, active="stats"), status
 
 
+def _page() -> int:
+    """?page=N, 1 when absent or not a positive number (too large a number is refused by the guards)."""
+    page = request.args.get("page", "")
+    return int(page) if page.isdigit() and int(page) > 0 else 1
+
+
 @bp.get("/stats/routes")
 @login_required
 def stats_routes():
     """The routes one figure of the statistics counts, a page at a time."""
-    filters = stats.parse_filters(request.args)
-    page = request.args.get("page", "")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    filters, page = stats.parse_filters(request.args), _page()
     figure, row, col = (request.args.get(k, "") for k in ("figure", "row", "col"))
     data = stats.routes_behind(ctx(), me(), filters, figure, row, col, page)
     args = {**filters.query(), "figure": figure, "row": row, "col": col}
@@ -60,9 +64,7 @@ def stats_routes():
 @login_required
 def stats_table():
     """One statistics table under the filter, a page at a time (the statistics page shows its first rows)."""
-    filters = stats.parse_filters(request.args)
-    page = request.args.get("page", "")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    filters, page = stats.parse_filters(request.args), _page()
     data = stats.table_page(ctx(), me(), filters, request.args.get("table", ""), page)
     return render_template("web/stats_table.html", d=data, query=filters.query(), number=stats_export.cell_text,
                            active="stats")
