@@ -48,7 +48,7 @@ FINISHED = (RouteStatus.COMPLETED, RouteStatus.PROLONGED)
 END_EVENTS = (EventKind.ROUTE_COMPLETED, EventKind.ROUTE_PROLONGED, EventKind.ADMIN_CANCELLED)
 ACTIVITY_STATUS = {"выполнено": "done", "не выполнено": "not_done", "заменено": "replaced"}
 NO_SUBJECT = "не указан"
-LOCK_KEY = 0x10_5747  # pg_try_advisory_xact_lock: one refresher at a time on PostgreSQL
+LOCK_KEY = 0x10_5747  # with the schema's hash, the advisory lock of PostgreSQL: one refresher at a time
 FACT_TABLES = (StatsRoute, StatsRouteStage, StatsStep, StatsDeficit, StatsActivity)
 
 
@@ -253,21 +253,27 @@ def stale_count(ctx: ServiceContext, cap: int) -> int:
         return len(_stale(uow.session, cap + 1))
 
 
-def _locked(session) -> bool:
-    """On PostgreSQL: this transaction holds the refresher's lock (else another refresher runs)."""
+def _locked(session, wait: bool = False) -> bool:
+    """On PostgreSQL: this transaction holds the refresher's lock (else another refresher runs). The
+    lock is per schema: deployments (or test databases) in other schemas of one database do not
+    wait for each other. `wait`: block until it is free (a full rebuild), else give up at once."""
     if session.get_bind().dialect.name != "postgresql":
         return True
-    return bool(session.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY}))
+    key = "CAST(:k AS integer), hashtext(current_schema())"
+    if wait:
+        session.execute(sa.text(f"SELECT pg_advisory_xact_lock({key})"), {"k": LOCK_KEY})
+        return True
+    return bool(session.scalar(sa.text(f"SELECT pg_try_advisory_xact_lock({key})"), {"k": LOCK_KEY}))
 
 
-def refresh_stale(ctx: ServiceContext, max_routes: int = 20_000, budget_s: float = 20.0) -> int:
+def refresh_stale(ctx: ServiceContext, max_routes: int = 20_000, budget_s: float = 20.0, wait: bool = False) -> int:
     """Rebuild the facts of stale routes in batches (each its own transaction) until none are left,
     `max_routes` are done or `budget_s` has passed; returns how many routes were rebuilt."""
     done, started = 0, time.monotonic()
     while done < max_routes and time.monotonic() - started < budget_s:
         with ctx.uow() as uow:
             s = uow.session
-            if not _locked(s):
+            if not _locked(s, wait):
                 return done
             stale = _stale(s, min(BATCH, max_routes - done))
             now = ctx.clock()
@@ -303,7 +309,7 @@ def rebuild_all(ctx: ServiceContext) -> int:
         _set_state(s, "watermark", None)
         next_number(s, "epoch")
         uow.commit()
-    done = refresh_stale(ctx, max_routes=10**9, budget_s=float("inf"))
+    done = refresh_stale(ctx, max_routes=10**9, budget_s=float("inf"), wait=True)
     _analyze(ctx)
     return done
 
