@@ -604,7 +604,6 @@ class StatsStep(Base):
 
     __tablename__ = "stats_steps"
     __table_args__ = (sa.Index("ix_stats_steps_route", "route_id"),
-                      sa.Index("ix_stats_steps_state_due", "state", "due_at"),
                       sa.Index("ix_stats_steps_completed", "state", "completed_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     route_id: Mapped[int] = mapped_column()
