@@ -172,6 +172,12 @@ class Scope:
             [SR.school_id.in_(self.schools)] if self.schools else [])
         return parts[0] if len(parts) == 1 else sa.or_(*parts)
 
+    def mask(self, routes: dict[str, np.ndarray]) -> np.ndarray:
+        """`clause` on the in-memory route columns (stats_columns.Facts.routes): a mask by route id."""
+        if self.centres is None:
+            return np.ones(len(routes["present"]), dtype=np.bool_)
+        return np.isin(routes["centre"], list(self.centres)) | np.isin(routes["school"], list(self.schools))
+
 
 def scope_of(actor: Actor) -> Scope:
     """The part of the region the actor's statistics cover; NotAllowed for those without one."""
@@ -195,8 +201,7 @@ def _options(s, scope: Scope, facts: Facts) -> dict[str, Any]:
         parents = scope.centres | {u.parent_id for u in schools}
         centres = [u for u in units if u.kind == "centre" and u.id in parents]
     r = facts.routes
-    within = r["present"] if scope.centres is None else r["present"] & (
-        np.isin(r["centre"], list(scope.centres)) | np.isin(r["school"], list(scope.schools)))
+    within = r["present"] & scope.mask(r)
     vocab = facts.voc("routes", "subject")
     subjects = sorted(vocab.texts[c] for c in np.unique(r["subject"][within]).tolist())
     return {"centres": [{"id": u.id, "name": u.name} for u in centres],
@@ -268,9 +273,7 @@ class Figures:
         """The routes counted (dense by route id): in scope, matching the filters, active in the period."""
         if self._mask is None:
             r, f = self.facts.routes, self.f
-            m = r["present"].copy()
-            if self.scope.centres is not None:
-                m &= np.isin(r["centre"], list(self.scope.centres)) | np.isin(r["school"], list(self.scope.schools))
+            m = r["present"] & self.scope.mask(r)
             m &= (r["created"] <= f.date_to.toordinal()) & (r["end"] >= f.date_from.toordinal())
             if f.centre_id is not None:
                 m &= r["centre"] == f.centre_id

@@ -183,9 +183,6 @@ class Facts:
     def size(self) -> int:
         return len(self.routes["present"])
 
-    def rmask(self) -> np.ndarray:
-        return self.routes["present"].copy()
-
 
 def _read(session, facts: Facts, ids: list[int] | None) -> tuple[dict[str, np.ndarray], dict[str, Table]]:
     """The facts of these routes (every route when ids is None) as columns."""

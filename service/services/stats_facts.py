@@ -204,10 +204,6 @@ def _keep_titles(session, tasks: list[Task]) -> None:
     session.flush()
 
 
-def step_titles(session) -> dict[str, str]:
-    return dict(session.execute(sa.select(StatsStepTitle.name, StatsStepTitle.title)).all())
-
-
 def _state(session, key: str) -> datetime | None:
     return session.scalar(sa.select(StatsState.value).where(StatsState.key == key))
 
