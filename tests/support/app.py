@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from service import create_app
-from service.db.migrate import upgrade
 from service.samples import VALID
 from service.services import deployments, documents, pep
 from service.services.demo import PASSWORD, setup_people
+from tests.support import schema_cache
 
 # The demo password under a one-round hash: the tests log in hundreds of times, and werkzeug's
 # default (scrypt) is a deliberate ~70 ms a check. What is tested is the check, not its cost.
@@ -46,12 +46,14 @@ class HandClock:
 def ready_app(database_url: str, **config):
     """An app on `database_url` with the schema, the workflows and the demo people
     (`app.config["PEOPLE"]`: login → id); a generator for fixtures: disposes the pool after."""
+    placed = schema_cache.place_sqlite(database_url)  # a new SQLite file: a migrated copy
     scratch = tempfile.mkdtemp(prefix="iom-app-")  # per app: PDF slots and staged imports, never the checkout's
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test",
                       "PDF_LOCK_DIR": f"{scratch}/pdf-locks", "IMPORT_STAGING_DIR": f"{scratch}/imports",
                       "WORKER": "immediate", **config})  # background jobs run at once, in the request
     ctx = app.extensions["iom"]
-    upgrade(ctx.sessions.kw["bind"])
+    if not placed:
+        schema_cache.migrate(ctx.sessions.kw["bind"])
     deployments.deploy(ctx, deployments.read_workflow_files())
     documents.deploy_templates(ctx, documents.read_template_files())
     app.config["PEOPLE"] = setup_people(ctx, password_hash=CHEAP_DEMO_HASH)
