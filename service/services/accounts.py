@@ -43,8 +43,9 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def actor_for(session, user_id: int) -> Actor:
-    user = session.get(User, user_id)
+def actor_for(session, user_id: int, user: User | None = None) -> Actor:
+    """The person with their roles; `user`: their row, when the caller read it already."""
+    user = user if user is not None else session.get(User, user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("Пользователь не найден или отключён")
     grants = session.execute(sa.select(RoleGrant.role, RoleGrant.org_unit_id).where(RoleGrant.user_id == user_id))
@@ -92,18 +93,20 @@ def session_login(ctx: ServiceContext, token: str, policy: SessionPolicy = Sessi
     """session_actor, with the person's must-change-password flag (read from the same row)."""
     now = ctx.auth_clock()
     with ctx.uow() as uow:
-        row = uow.session.scalar(sa.select(UserSession).where(UserSession.token_hash == token_digest(token)))
-        if row is None or row.revoked_at is not None:
+        found = uow.session.execute(sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
+                                    .where(UserSession.token_hash == token_digest(token))).first()
+        if found is None or found[0].revoked_at is not None:
             return None
+        row, user = found
         if now - row.last_seen_at > policy.idle or now - row.created_at > policy.lifetime:
             row.revoked_at = now
             uow.commit()
             return None
         try:
-            actor = actor_for(uow.session, row.user_id)
+            actor = actor_for(uow.session, row.user_id, user)
         except NotAuthenticated:
             return None
-        must_change = uow.session.get(User, row.user_id).must_change_password  # loaded by actor_for
+        must_change = user.must_change_password
         if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
             row.last_seen_at = now  # at most once a minute: reads stay reads
             uow.commit()

@@ -43,6 +43,7 @@ class ServiceContext:
     jobs: Any = None  # service.jobs.Jobs: hands long work (a replay with documents) to the worker
     replays: ReplayCache = field(default_factory=ReplayCache)  # engine replays by chain head (replay_cache.py)
     stats: FactsHolder = field(default_factory=FactsHolder)  # the statistics facts in memory (stats_columns.py)
+    spec_hashes: dict[int, str] = field(default_factory=dict)  # workflow spec id → content hash (rows never change)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from service.db.models import Delegation, Route, Task, User, WorkflowSpec
+from service.db.models import Delegation, Route, Task, User
 from service.domain.access import RouteFacts
 from service.domain.delegation import Grant, task_kind
 from service.domain.states import TaskState
 from service.services.context import ServiceContext
-from service.services.deployments import ensure_loaded
+from service.services.deployments import loaded_spec
 
 
 def region_today(ctx: ServiceContext, now: datetime | None = None) -> date:
@@ -41,7 +41,7 @@ def active_for(session, delegate_id: int, today: date) -> list[Delegation]:
 
 def _kind(ctx: ServiceContext, session, spec_id: int, task_name: str, cache: dict) -> str:
     if spec_id not in cache:
-        cache[spec_id] = ctx.engine.human_tasks(ensure_loaded(ctx, session.get(WorkflowSpec, spec_id)))
+        cache[spec_id] = ctx.engine.human_tasks(loaded_spec(ctx, session, spec_id))
     spec = cache[spec_id].get(task_name)
     return task_kind(spec.action if spec is not None else "")
 

@@ -51,6 +51,15 @@ def current_spec(session) -> WorkflowSpec:
     return spec
 
 
+def loaded_spec(ctx: ServiceContext, session, spec_id: int) -> str:
+    """`ensure_loaded` by the spec's id: a spec row never changes, so its hash is read once a process."""
+    spec_hash = ctx.spec_hashes.get(spec_id)
+    if spec_hash is None or not ctx.engine.is_loaded(spec_hash):
+        spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, spec_id))
+        ctx.spec_hashes[spec_id] = spec_hash
+    return spec_hash
+
+
 def ensure_loaded(ctx: ServiceContext, spec: WorkflowSpec) -> str:
     """Make sure the engine has the spec a route runs on (after a restart, an older version)."""
     if not ctx.engine.is_loaded(spec.content_hash):

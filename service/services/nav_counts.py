@@ -1,6 +1,6 @@
 """How many things wait for a person, per navigation item (key → count) — shown in the menu.
 
-Runs on every page: COUNT queries served by the tasks' queue indexes and the notifications' unread index."""
+Runs on every page: one query of COUNTs served by the tasks' queue indexes and the notifications' unread index."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ def counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
             Task.assignee_id == actor.user_id, Task.state == TaskState.READY).scalar_subquery()
         given = sa.select(sa.func.count()).select_from(Delegation).where(
             *delegated.in_force(actor.user_id, delegated.region_today(ctx))).scalar_subquery()
-        inbox, delegating = s.execute(sa.select(own, given)).one()
+        unread = sa.select(sa.func.count()).select_from(Notification).where(  # ix_notifications_user_unread
+            Notification.user_id == actor.user_id, Notification.read_at.is_(None)).scalar_subquery()
+        inbox, delegating, unread = s.execute(sa.select(own, given, unread)).one()
         if delegating:  # others' tasks delegated to me, in force today (a few more queries, for delegates only)
             inbox += len(delegated.tasks_for(ctx, s, actor.user_id))
         deputy = any(r == "deputy_head" and u is not None for r, u in actor.grants)
         queue = inbox if not deputy else s.scalar(sa.select(sa.func.count()).select_from(Task).where(
             mine(actor, TaskState.READY))) or 0
-        unread = s.scalar(sa.select(sa.func.count()).select_from(Notification).where(  # ix_notifications_user_unread
-            Notification.user_id == actor.user_id, Notification.read_at.is_(None))) or 0
         return {"inbox": inbox, "queue": queue, "notifications": unread}

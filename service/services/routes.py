@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service import tasks as service_tasks
-from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User, WorkflowSpec
+from service.db.models import OrgUnit, RoleGrant, Route, RouteState, Task, TeacherProfile, User
 from service.documents.context import FORMAT_LOCAL, ru_datetime
 from service.domain.access import Actor, RouteFacts, completion_mode, may_view_route, require_create_route
 from service.domain.errors import ConcurrentUpdate, FieldProblem, FormRejected, NotFound, TaskAlreadyDone
@@ -19,7 +19,7 @@ from service.domain.states import EventKind, RouteStatus, TaskState
 from service.services import delegated, documents, org, timers
 from service.services.assignment import head_of, sync_tasks
 from service.services.context import NO_CLIENT, Client, ServiceContext
-from service.services.deployments import current_spec, ensure_loaded
+from service.services.deployments import current_spec, ensure_loaded, loaded_spec
 from service.services.events import append_event
 from service.tasks import DocumentRequest
 from service.tasks.checks import check_submission
@@ -164,7 +164,7 @@ def _complete_task(ctx: ServiceContext, actor: Actor, task_id: str, submission: 
         if task.state != TaskState.READY:
             raise _already_done(session, task, ctx.timezone)
         _validate(ctx, task.form, submission, lambda: route.card)
-        spec_hash = ensure_loaded(ctx, session.get(WorkflowSpec, route.spec_id))
+        spec_hash = loaded_spec(ctx, session, route.spec_id)
         spec = ctx.engine.human_tasks(spec_hash)[task.name]
         signed_doc = None
         if documents.signature_needed(spec.signs, submission):

@@ -7,11 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Document, Task, WorkflowSpec
+from service.db.models import Document, Task
 from service.documents.contract import KINDS
 from service.domain.states import DocumentState
 from service.services.context import ServiceContext
-from service.services.deployments import ensure_loaded
+from service.services.deployments import loaded_spec
 
 
 def label(kind: str, version: int | None, correction_no: Any = None) -> str:
@@ -29,7 +29,7 @@ def signing_labels(ctx: ServiceContext, s, rows: list[tuple[Task, int]]) -> dict
     signs: dict[str, tuple[int, str]] = {}  # task id → (route id, document kind)
     for task, spec_id in rows:
         if spec_id not in specs:
-            specs[spec_id] = ctx.engine.human_tasks(ensure_loaded(ctx, s.get(WorkflowSpec, spec_id)))
+            specs[spec_id] = ctx.engine.human_tasks(loaded_spec(ctx, s, spec_id))
         spec = specs[spec_id].get(task.name)
         if spec is not None and spec.signs:
             signs[task.id] = (task.route_id, spec.signs)

@@ -22,14 +22,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from service.db.models import Route, RouteState, RouteTimer, Task, WorkflowSpec
+from service.db.models import Route, RouteState, RouteTimer, Task
 from service.domain.errors import ConcurrentUpdate
 from service.domain.route_rules import DUE_DAYS
 from service.domain.states import EventKind, RouteStatus, TaskState
 from service.engine.timers import TimerClock
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
-from service.services.deployments import ensure_loaded
+from service.services.deployments import loaded_spec
 from service.services.events import append_event
 
 
@@ -91,7 +91,7 @@ def fire_route(ctx: ServiceContext, route_id: int, now: datetime) -> int:
                 or route.next_timer_at > now:
             return 0  # another worker (or a completion) got there first
         state = s.get(RouteState, route.id)
-        spec_hash = ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id))
+        spec_hash = loaded_spec(ctx, s, route.spec_id)
         snap = ctx.engine.fire_timers(spec_hash, state.state, clock_for(ctx, s, now),
                                       lambda: copy.deepcopy(route.card), behaviour=route.behaviour)
         state.state, state.data = snap.state, snap.data

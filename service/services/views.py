@@ -7,14 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User, WorkflowSpec
+from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User
 from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
 from service.services import delegated, documents, timers
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
-from service.services.deployments import ensure_loaded
+from service.services.deployments import loaded_spec
 from service.services.routes import facts, load_task
 from service.tasks.card import PLAN_SECTIONS
 
@@ -259,7 +259,7 @@ def task_view(ctx: ServiceContext, actor: Actor, task_id: str) -> dict[str, Any]
 
 def _signing(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any] | None:
     """For a signing task: the action and the document version to look at before signing."""
-    spec = ctx.engine.human_tasks(ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id)))[task.name]
+    spec = ctx.engine.human_tasks(loaded_spec(ctx, s, route.spec_id))[task.name]
     if not spec.signs:
         return None
     doc = documents.pending_document(s, route.id, spec.signs) if task.state == "ready" else None
@@ -306,7 +306,7 @@ def _prefill(ctx: ServiceContext, s, task: Task, route: Route) -> dict[str, Any]
             plan["info"] = info
         return ctx.forms.fit("draft", plan) if plan else None
     state = s.get(RouteState, route.id)
-    spec_hash = ensure_loaded(ctx, s.get(WorkflowSpec, route.spec_id))
+    spec_hash = loaded_spec(ctx, s, route.spec_id)
     data = ctx.engine.task_data(spec_hash, state.state, task.engine_task_id)
     return data.get(task.name)
 
