@@ -41,6 +41,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     events: int = 0
     head: str | None = None
+    content_sha256: dict[int, str] = field(default_factory=dict)  # document id → its stored bytes' hash, as checked
 
     def add(self, finding: Finding) -> None:
         self.ok = False
@@ -106,7 +107,9 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
         if expected.get("issued_sha256") != doc.issued_sha256:
             report.add(Finding(where, f"выпущенный SHA-256 {str(expected.get('issued_sha256'))[:12]}… по событию",
                                f"{str(doc.issued_sha256)[:12]}… в записи документа"))
-        if bytes_too and hashlib.sha256(doc.content).hexdigest() != doc.content_sha256:
+        if bytes_too:
+            report.content_sha256[doc.id] = hashlib.sha256(doc.content).hexdigest()
+        if bytes_too and report.content_sha256[doc.id] != doc.content_sha256:
             report.add(Finding(where, f"содержимое с SHA-256 {doc.content_sha256[:12]}…", "файл изменён"))
         if doc.issued_sha256 and bytes_too and hashlib.sha256(doc.issued or b"").hexdigest() != doc.issued_sha256:
             report.add(Finding(where, f"выпущенный файл с SHA-256 {doc.issued_sha256[:12]}…", "файл изменён"))

@@ -37,10 +37,11 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
     last = events[-1]["seq"]
     seq = last if seq is None else min(max(seq, 1), last)
     replayed = audit_replay.replay(ctx, actor, route_id)
-    as_of = audit_replay.as_of(ctx, actor, route_id, seq, replayed)  # the last event: no second replay
+    report = audit.verify_route(ctx, actor, route_id)  # reads and hashes the stored bytes, once
+    as_of = audit_replay.as_of(ctx, actor, route_id, seq, replayed,  # the last event: no second replay
+                               hashed=report.content_sha256)
     state = as_of.get("state") or {}
-    return {"route": route, "events": events, "seq": seq, "last": last,
-            "report": audit.verify_route(ctx, actor, route_id).as_dict(),
+    return {"route": route, "events": events, "seq": seq, "last": last, "report": report.as_dict(),
             "replayed": replayed, "as_of": as_of, "state": state,
             "replay_job": replay_jobs.latest(ctx, actor, route_id, documents=True),
             "open_tasks": _open_tasks(ctx, state), "documents": state.get("documents", [])}

@@ -306,10 +306,12 @@ def rerender_documents(ctx: ServiceContext, route_id: int,
 
 
 def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
-          replayed: dict[str, Any] | None = None) -> dict[str, Any]:
+          replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None) -> dict[str, Any]:
     """The route as it stood after event `seq`: card, open tasks (the diagram position),
     documents with the signatures they had then. `replayed`: a whole replay the caller already
-    has (`replay`); when it succeeded and `seq` is the last event it is that state, not replayed again."""
+    has (`replay`); when its events replayed and `seq` is the last event it is that state, not replayed again.
+    `hashed`: the hashes of the route's stored document bytes that a verification just computed
+    (`audit.check_route`), so that the bytes are not read and hashed a second time."""
     from service.services.documents import describe_all
 
     require_auditor(actor)
@@ -317,8 +319,11 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
         last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
     if last is None or not 1 <= seq <= last:
         raise NotFound(f"В истории маршрута нет события № {seq}")
-    if replayed is not None and replayed["ok"] and seq == last and replayed["state"]["seq"] == seq:
-        result = copy.deepcopy(replayed)
+    if replayed is not None and "state" in replayed and seq == last and replayed["state"]["seq"] == seq:
+        # The events replayed to the end; a difference from the stored state (which `replay` also
+        # reports) is not a difference in how the route stood after its last event.
+        result = {"ok": True, "divergence": None, "chain": replayed["chain"],
+                  "state": copy.deepcopy(replayed["state"])}
     else:
         result = replay_route(ctx, route_id, upto=seq)
     if not result["ok"]:
@@ -331,10 +336,12 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
         issued = {e.data["document_id"] for e in events if e.kind == EventKind.DOCUMENT_ISSUED}
         signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events
                   if e.kind == EventKind.DOCUMENT_SIGNED}
-        docs = s.scalars(sa.select(Document).options(undefer(Document.content))
-                         .where(Document.id.in_(prepared)).order_by(Document.id)).all()
+        query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
+        if hashed is None or not prepared <= hashed.keys():
+            query, hashed = query.options(undefer(Document.content)), None
+        docs = s.scalars(query).all()
         shown = []
-        for doc, info in zip(docs, describe_all(s, docs, check_bytes=True), strict=True):
+        for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed), strict=True):
             info["signatures"] = [sig for sig in info["signatures"]
                                   if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
             if doc.id not in issued:

@@ -266,11 +266,13 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
     return _described(doc, session.get(DocTemplate, doc.template_id).sha256, signatures_of(session, doc), actual)
 
 
-def describe_all(session, docs: list[Document], *, check_bytes: bool = False) -> list[dict[str, Any]]:
+def describe_all(session, docs: list[Document], *, check_bytes: bool = False,
+                 hashed: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """`describe` for a list (a route's documents): one query for the signatures and one for the
     templates whatever the number of documents, and the recorded hashes only — re-hashing the
     stored bytes is verification's business (service/services/audit.py), not a page view's; the
-    auditor's verification page asks for it (`check_bytes`: load the documents with their content)."""
+    auditor's verification page asks for it (`check_bytes`: load the documents with their content;
+    `hashed`: document id → the hash verification computed of the bytes just now)."""
     if not docs:
         return []
     ids = [d.id for d in docs]
@@ -280,8 +282,12 @@ def describe_all(session, docs: list[Document], *, check_bytes: bool = False) ->
         signed[sig.document_id].append(sig)
     templates = dict(session.execute(sa.select(DocTemplate.id, DocTemplate.sha256).where(
         DocTemplate.id.in_({d.template_id for d in docs}))).all())
-    return [_described(doc, templates[doc.template_id], signed[doc.id],
-                       sha256(doc.content) if check_bytes else doc.content_sha256) for doc in docs]
+    def actual(doc: Document) -> str:
+        if hashed is not None and doc.id in hashed:
+            return hashed[doc.id]
+        return sha256(doc.content) if check_bytes else doc.content_sha256
+
+    return [_described(doc, templates[doc.template_id], signed[doc.id], actual(doc)) for doc in docs]
 
 
 def _described(doc: Document, template_sha256: str, signatures: list[Signature], actual: str) -> dict[str, Any]:

@@ -312,3 +312,19 @@ def test_a_kept_replay_is_a_copy_the_caller_may_change(app, rid):
     again = audit_replay.replay(ctx, OPERATOR, rid)
     assert again["state"]["card"]["info"]["full_name"] != "изменено вызывающим"
     assert again == audit_replay.replay(ctx, OPERATOR, rid)
+
+
+def test_a_card_changed_behind_the_history_still_shows_the_route_as_it_stood_after_its_last_event(app, rid):
+    """The page's replay reports the stored card's difference; the as-of view of the last event is
+    that replay's state (the events replayed), with its documents, not a second replay."""
+    ctx = _ctx(app)
+    with ctx.sessions() as s:
+        card = copy.deepcopy(s.get(Route, rid).card)
+    card["info"]["full_name"] = "Подменённое имя"
+    as_intruder(app, sa.update(ROUTES).where(ROUTES.c.id == rid).values(card=card))
+    replayed = audit_replay.replay(ctx, OPERATOR, rid)
+    assert replayed["ok"] is False and "карта" in replayed["divergence"]["found"]
+    last = replayed["state"]["seq"]
+    shown = audit_replay.as_of(ctx, OPERATOR, rid, last, replayed)
+    assert shown["ok"] is True and shown["state"]["card"] == replayed["state"]["card"] != card
+    assert shown["state"]["documents"] and shown == audit_replay.as_of(ctx, OPERATOR, rid, last)
