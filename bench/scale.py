@@ -202,6 +202,7 @@ class Family:
     doc_bytes: int = 0
     t0: datetime | None = None
     t1: datetime | None = None
+    card_dates: dict[int, list[tuple[tuple, int]]] = field(default_factory=dict)  # see card_date_plan
 
 
 def drive_templates(ctx, ids: dict[str, int]) -> list[Family]:
@@ -264,6 +265,55 @@ def load_family_rows(bind: sa.Engine, fam: Family) -> None:
     fam.doc_bytes = sum(len(d["content"] or b"") + len(d["issued"] or b"") for d in fam.rows["documents"])
     times = [e["at"] for e in fam.rows["events"]]
     fam.t0, fam.t1 = min(times), max(times)
+
+
+MARKER_DAY = datetime(2000, 1, 3, 12, tzinfo=UTC)
+
+
+def card_date_plan(ctx, fam: Family) -> None:
+    """Which of a route's card fields are dates its steps wrote (started_on, reported_on, signed_on,
+    ended_on...) and after which of its events: the template's events are replayed by the service's
+    own replay with event i moved to day i, so each such date names its event. A clone's card then
+    gets its own events' (stretched) dates there, and an auditor's replay of the clone matches its
+    stored card."""
+    from types import SimpleNamespace
+
+    from service.services import audit_replay
+
+    for rid in fam.route_ids:
+        events = [SimpleNamespace(**{**e, "at": MARKER_DAY + timedelta(days=i)})
+                  for i, e in enumerate(e for e in fam.rows["events"] if e["route_id"] == rid)]
+        with ctx.uow() as uow:
+            card = audit_replay._replay_events(ctx, uow.session, events, None)["card"]
+        fam.card_dates[rid] = list(_marked_dates(card, (), len(events)))
+
+
+def _marked_dates(value: Any, path: tuple, n_events: int):
+    """(path, event index) of each date in a card replayed with event i on MARKER_DAY + i days."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _marked_dates(v, (*path, k), n_events)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _marked_dates(v, (*path, i), n_events)
+    elif isinstance(value, str) and len(value) == 10:
+        try:
+            day = (date.fromisoformat(value) - MARKER_DAY.date()).days
+        except ValueError:
+            return
+        if 0 <= day < n_events:
+            yield path, day
+
+
+def _dated_card(card: dict, plan: list[tuple[tuple, int]], times: list[datetime]) -> dict:
+    """The template's card with the planned fields set to the dates of the clone's events."""
+    card = json.loads(json.dumps(card))
+    for path, i in plan:
+        node = card
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = times[i].date().isoformat()
+    return card
 
 
 # ---------------------------------------------------------------- people of the region
@@ -466,6 +516,8 @@ def _clone(fam: Family, rx: Region, rng: random.Random, k: int, ids: Counters, w
                    title=f"ИОМ: {teacher_name}", created_at=tmap(r["created_at"]),
                    created_by_id=users.get(r["created_by_id"], r["created_by_id"]), updated_at=tmap(r["updated_at"]),
                    started_on=dmap(r["started_on"]), ended_on=dmap(r["ended_on"]), order_id=None,
+                   card=_dated_card(r["card"], fam.card_dates.get(r["id"], []),
+                                    [tmap(e["at"]) for e in fam.rows["events"] if e["route_id"] == r["id"]]),
                    next_timer_at=shift(r["next_timer_at"], r["updated_at"]))
         out["routes"].append(row)
     updated = {r["id"]: r["updated_at"] for r in fam.rows["routes"]}
@@ -586,6 +638,7 @@ def generate(url: str, n_routes: int, *, seed: int = 2026, doc_sample: int = 50,
     families = drive_templates(ctx, ids)
     for fam in families:
         load_family_rows(bind, fam)
+        card_date_plan(ctx, fam)
     log(f"[generate] {len(families)} families driven in {time.perf_counter() - t_start:.1f}s; "
         + ", ".join(f"{f.name}: {len(f.rows['events'])} ev" for f in families))
     driven = sum(len(f.route_ids) for f in families)

@@ -1,6 +1,7 @@
 """bench/scale.py's generator at a tiny size (SQLite only): the replicated region passes
 `flask verify-all` (with documents: every route keeps its document rows at a sample of 1 in 1),
-the event count is what the templates times their copies give, and a copied route can move on."""
+the event count is what the templates times their copies give, every copy replays to its stored
+state (the card's dates are its own events' dates), and a copied route can move on."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from service import create_app
-from service.db.models import Task
-from service.services import accounts, routes
+from service.db.models import Route, Task
+from service.domain.access import OPERATOR
+from service.services import accounts, audit_replay, routes
 
 SCALE = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
 
@@ -41,6 +43,11 @@ def test_a_small_generated_region_verifies_and_its_copies_can_be_completed(tmp_p
         assert "Проверено маршрутов: 30; с расхождениями: 0." in result.output
 
     ctx = app.extensions["iom"]
+    with ctx.uow() as uow:
+        copies = uow.session.scalars(sa.select(Route.id).where(Route.id.not_in(made.driven_routes))).all()
+    assert len(copies) == 30 - len(made.driven_routes)
+    diverged = {rid: r["divergence"] for rid in copies if not (r := audit_replay.replay(ctx, OPERATOR, rid))["ok"]}
+    assert not diverged, diverged
     with ctx.uow() as uow:  # a copied route at the implementation hub (not one the service drove)
         task_id, assignee = uow.session.execute(
             sa.select(Task.id, Task.assignee_id).where(Task.name == "implementation", Task.state == "ready",
