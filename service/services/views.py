@@ -75,7 +75,8 @@ def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
                                .where(OrgUnit.id.in_([route.school_id, route.centre_id]))).all())
         next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
         now, waited = ctx.clock(), _waited(ctx, s)
-        state = s.get(RouteState, route.id)
+        state = s.execute(sa.select(RouteState.data, RouteState.version)  # not the engine state: unused here
+                          .where(RouteState.route_id == route.id)).first()
         titles = {t.id: t.title for t in tasks}
         return {
             "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
