@@ -108,9 +108,10 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         base = queue_conditions(actor, f, now, calendar, ctx.timezone)
         # one pass over the queue gives the count per stage, the overdue ones, and the filtered total
         late = sa.and_(Task.due_at.is_not(None), Task.due_at < now)
-        per_stage = {stage: (n, n_late) for stage, n, n_late in s.execute(
-            sa.select(Task.stage, sa.func.count(), sa.func.count().filter(late))
-            .join(Route, Route.id == Task.route_id).where(*base).group_by(Task.stage))}
+        counting = sa.select(Task.stage, sa.func.count(), sa.func.count().filter(late))
+        if f.tutor_id:  # the only condition on the route's row: else the tasks alone are counted
+            counting = counting.join(Route, Route.id == Task.route_id)
+        per_stage = {stage: (n, n_late) for stage, n, n_late in s.execute(counting.where(*base).group_by(Task.stage))}
         counts = {stage: n for stage, (n, _) in per_stage.items()}
         chosen = [v for stage, v in per_stage.items() if not f.stage or stage == f.stage]
         overdue_total = sum(n_late for _, n_late in chosen)
