@@ -294,13 +294,19 @@ def test_a_replay_kept_from_an_earlier_view_does_not_hide_a_later_rechained_chan
     assert result["ok"] is False and result["divergence"]["where"] == f"событие № {seq}"
 
 
-def test_a_replay_kept_from_an_earlier_view_still_compares_with_the_stored_card(app, rid):
-    ctx = _ctx(app)
-    assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True
-    with ctx.sessions() as s:
+def _change_stored_card(app, rid: int) -> dict:
+    """An intruder renames the teacher in the stored card, behind the history; the card written."""
+    with _ctx(app).sessions() as s:
         card = copy.deepcopy(s.get(Route, rid).card)
     card["info"]["full_name"] = "Подменённое имя"
     as_intruder(app, sa.update(ROUTES).where(ROUTES.c.id == rid).values(card=card))
+    return card
+
+
+def test_a_replay_kept_from_an_earlier_view_still_compares_with_the_stored_card(app, rid):
+    ctx = _ctx(app)
+    assert audit_replay.replay(ctx, OPERATOR, rid)["ok"] is True
+    _change_stored_card(app, rid)
     result = audit_replay.replay(ctx, OPERATOR, rid)
     assert result["ok"] is False and "карта" in result["divergence"]["found"]
 
@@ -318,10 +324,7 @@ def test_a_card_changed_behind_the_history_still_shows_the_route_as_it_stood_aft
     """The page's replay reports the stored card's difference; the as-of view of the last event is
     that replay's state (the events replayed), with its documents, not a second replay."""
     ctx = _ctx(app)
-    with ctx.sessions() as s:
-        card = copy.deepcopy(s.get(Route, rid).card)
-    card["info"]["full_name"] = "Подменённое имя"
-    as_intruder(app, sa.update(ROUTES).where(ROUTES.c.id == rid).values(card=card))
+    card = _change_stored_card(app, rid)
     replayed = audit_replay.replay(ctx, OPERATOR, rid)
     assert replayed["ok"] is False and "карта" in replayed["divergence"]["found"]
     last = replayed["state"]["seq"]
