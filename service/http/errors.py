@@ -7,6 +7,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from service.contracts.errors import Error, FieldProblem
@@ -32,8 +33,9 @@ def error_body(message: str, status: int, problems=None):
 PAGE_HEADINGS = {
     400: "Некорректный запрос", 401: "Требуется вход", 403: "Доступ запрещён", 404: "Страница не найдена",
     409: "Действие не выполнено", 413: "Слишком большой запрос", 422: "Данные не приняты",
-    429: "Слишком много попыток", 500: "Ошибка сервера", 501: "Недоступно",
+    429: "Слишком много попыток", 500: "Ошибка сервера", 501: "Недоступно", 503: "Сервис временно недоступен",
 }
+DATABASE_GONE = "Нет связи с базой данных. Ничего не сохранено; повторите через несколько секунд."
 
 
 def _wants_page() -> bool:
@@ -67,3 +69,13 @@ def init_app(app: Flask) -> None:
         if _wants_page():
             return error_page(HTTP_MESSAGES.get(status, exc.name), status)
         return error_body(HTTP_MESSAGES.get(status, exc.name), status)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        """The database dropped the connection (a restart, a failover): 503, and the pool is renewed
+        (SQLAlchemy invalidated it). Any other database error is the server's own: 500."""
+        if not exc.connection_invalidated:
+            raise exc
+        log.warning("database connection lost on %s: %s", request.path, exc.orig)
+        response, status = error_page(DATABASE_GONE, 503) if _wants_page() else error_body(DATABASE_GONE, 503)
+        return response, status, {"Retry-After": "5"}
