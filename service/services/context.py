@@ -44,6 +44,7 @@ class ServiceContext:
     replays: ReplayCache = field(default_factory=ReplayCache)  # engine replays by chain head (replay_cache.py)
     stats: FactsHolder = field(default_factory=FactsHolder)  # the statistics facts in memory (stats_columns.py)
     spec_hashes: dict[int, str] = field(default_factory=dict)  # workflow spec id → content hash (rows never change)
+    queue_reach: dict[Any, Any] = field(default_factory=dict)  # a queue's filter lists (queues._reach)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

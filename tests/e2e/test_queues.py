@@ -250,3 +250,20 @@ def test_the_queue_filters_list_only_the_schools_and_tutors_of_my_queue(app, peo
     assert [o.replace("&#34;", '"').replace("&#171;", "«").replace("&#187;", "»") for o in offered] == [mine]
     tutors = re.search(r'<select name="tutor">(.*?)</select>', page, re.S).group(1)
     assert len(re.findall(r'<option value="\d+"', tutors)) == 1
+
+
+def test_the_queue_filters_follow_the_queue_as_routes_join_and_leave_it(app, people, new_route):
+    """The filter lists are kept between views, but a route joining or leaving my queue shows at once."""
+    tutor = people("tutor1")
+
+    def schools() -> list[str]:
+        select = re.search(r'<select name="school">(.*?)</select>', _html(tutor, "/queue"), re.S).group(1)
+        return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+
+    new_route("teacher1")  # the gymnasium
+    other = new_route("teacher3", "tutor1")  # the other school's teacher, with the same tutor
+    assert len(schools()) == 2 and len(schools()) == 2  # the second view is served from what was kept
+    tutor.do(other, "draft")  # the draft leaves the tutor's queue: its school goes from the list
+    assert len(schools()) == 1
+    new_route("teacher4", "tutor1")  # and comes back with another route there
+    assert len(schools()) == 2
