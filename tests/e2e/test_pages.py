@@ -57,3 +57,17 @@ def test_filters_past_any_range_are_refused_or_ignored_never_a_server_error(peop
         assert r.status_code in (200, 422), (page, r.status_code)
         if r.status_code == 422:
             assert "Данные не приняты" in r.get_data(as_text=True)
+
+
+def test_the_route_list_filtered_by_a_school_keeps_that_school_chosen(app, people, new_route):
+    from service.db.models import Route
+
+    new_route("teacher1")  # the gymnasium's, left out by the filter
+    other = new_route("teacher3", "tutor2")
+    with app.extensions["iom"].uow() as uow:
+        school = uow.session.get(Route, other).school_id
+    page = people("auditor").get(f"/routes?school={school}").get_data(as_text=True)
+    assert set(_rows(page)) == {str(other)}
+    chosen = re.findall(r'<option value="(\d+)" selected>', re.search(r'<select name="school">(.*?)</select>',
+                                                                       page, re.S).group(1))
+    assert chosen == [str(school)]
