@@ -28,7 +28,10 @@ Generation (`generate`), on each database:
   model reads and writes them, whatever their storage format. Each route's events get a fresh
   hash chain computed with the service's own `service.domain.audit.event_fields`/`chain_hash`,
   and `routes.chain_head`. Cards, the engine state and event payloads keep the template
-  people's names (only ids are remapped); titles name the route's own teacher.
+  people's names (only ids are remapped); titles name the route's own teacher. The dates a step
+  writes into the card (started_on, reported_on, signed_on, ended_on) are the clone's own: which
+  event wrote each is found once per family by replaying its template with event i on day i
+  (`card_date_plan`), so an auditor's replay of any clone matches its stored card.
 * Documents (approximated): the service stores every version's bytes inline
   (documents.content/issued, ~70 KB a version, ~100-400 KB a route), so copying them for every
   route would be tens of GB. Document and signature rows (with the template's bytes) are copied
