@@ -75,9 +75,10 @@ subprocess on a free port (IOM_ENV=production, SESSION_COOKIE_SECURE=0, plain HT
 Output: a table on stdout, progress on stderr, and the issue's JSON on the last line.
 
 Time (2-CPU development machine shared with other work, 2026-12-02, 100,000 routes, 1,318,867
-events): generation 658 s on SQLite and 556 s on PostgreSQL (both at once); measuring both
-databases 425 s. So a full run from nothing takes about 25-30 min, and about 7 min when the
-databases are reused. bench/README.md has the figures.
+events): generation 432 s on SQLite and 582 s on PostgreSQL (one after the other, each with its
+statistics facts built and VACUUM/ANALYZE); measuring both databases 399 s. So a full run from
+nothing takes about 25 min, and about 7 min when the databases are reused. bench/README.md has the
+figures.
 """
 
 from __future__ import annotations
