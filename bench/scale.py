@@ -126,6 +126,7 @@ from service.db.models import (  # noqa: E402
 from service.domain.access import OPERATOR  # noqa: E402
 from service.domain.audit import GENESIS, chain_hash, event_fields  # noqa: E402
 from service.domain.errors import FormRejected  # noqa: E402
+from service.domain.json_copy import copy_json  # noqa: E402
 from service.samples import VALID  # noqa: E402
 from service.services import (  # noqa: E402
     accounts,
@@ -311,7 +312,7 @@ def _marked_dates(value: Any, path: tuple, n_events: int):
 
 def _dated_card(card: dict, plan: list[tuple[tuple, int]], times: list[datetime]) -> dict:
     """The template's card with the planned fields set to the dates of the clone's events."""
-    card = json.loads(json.dumps(card))
+    card = copy_json(card)
     for path, i in plan:
         node = card
         for key in path[:-1]:
@@ -509,6 +510,7 @@ def _clone(fam: Family, rx: Region, rng: random.Random, k: int, ids: Counters, w
     def dmap(d: date | None) -> date | None:
         return None if d is None else d + timedelta(days=(start - fam.t0).days)  # the period keeps its length
 
+    at = {e["id"]: tmap(e["at"]) for e in fam.rows["events"]}  # each event's stretched time
     out: dict[str, list[dict]] = {name: [] for name in TABLES}
     teacher_name = rx.names.get(teacher, "")
     heads = {}
@@ -521,7 +523,7 @@ def _clone(fam: Family, rx: Region, rng: random.Random, k: int, ids: Counters, w
                    created_by_id=users.get(r["created_by_id"], r["created_by_id"]), updated_at=tmap(r["updated_at"]),
                    started_on=dmap(r["started_on"]), ended_on=dmap(r["ended_on"]), order_id=None,
                    card=_dated_card(r["card"], fam.card_dates.get(r["id"], []),
-                                    [tmap(e["at"]) for e in fam.rows["events"] if e["route_id"] == r["id"]]),
+                                    [at[e["id"]] for e in fam.rows["events"] if e["route_id"] == r["id"]]),
                    next_timer_at=shift(r["next_timer_at"], r["updated_at"]))
         out["routes"].append(row)
     updated = {r["id"]: r["updated_at"] for r in fam.rows["routes"]}
@@ -536,7 +538,7 @@ def _clone(fam: Family, rx: Region, rng: random.Random, k: int, ids: Counters, w
     prev: dict[int, str] = {}
     for e in fam.rows["events"]:
         rid = route_map[e["route_id"]]
-        fields = event_fields(route_id=rid, seq=e["seq"], at=tmap(e["at"]),
+        fields = event_fields(route_id=rid, seq=e["seq"], at=at[e["id"]],
                               actor_id=users.get(e["actor_id"], e["actor_id"]),
                               on_behalf_of_id=users.get(e["on_behalf_of_id"], e["on_behalf_of_id"]),
                               kind=e["kind"], task_id=task_map.get(e["task_id"], e["task_id"]),

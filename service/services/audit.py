@@ -108,9 +108,9 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
             report.add(Finding(where, f"выпущенный SHA-256 {str(expected.get('issued_sha256'))[:12]}… по событию",
                                f"{str(doc.issued_sha256)[:12]}… в записи документа"))
         if bytes_too:
-            report.content_sha256[doc.id] = hashlib.sha256(doc.content).hexdigest()
-        if bytes_too and report.content_sha256[doc.id] != doc.content_sha256:
-            report.add(Finding(where, f"содержимое с SHA-256 {doc.content_sha256[:12]}…", "файл изменён"))
+            report.content_sha256[doc.id] = actual = hashlib.sha256(doc.content).hexdigest()
+            if actual != doc.content_sha256:
+                report.add(Finding(where, f"содержимое с SHA-256 {doc.content_sha256[:12]}…", "файл изменён"))
         if doc.issued_sha256 and bytes_too and hashlib.sha256(doc.issued or b"").hexdigest() != doc.issued_sha256:
             report.add(Finding(where, f"выпущенный файл с SHA-256 {doc.issued_sha256[:12]}…", "файл изменён"))
     rows = session.scalars(sa.select(Signature).join(Document, Document.id == Signature.document_id)

@@ -8,6 +8,7 @@ from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import find_tables
 
 from service.db.models import Document, Event, OrgUnit, Route, Task, User
 from service.domain.access import Actor
@@ -133,7 +134,7 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         # one pass over the queue gives the count per stage, the overdue ones, and the filtered total
         late = sa.and_(Task.due_at.is_not(None), Task.due_at < now)
         counting = sa.select(Task.stage, sa.func.count(), sa.func.count().filter(late))
-        if f.tutor_id:  # the only condition on the route's row: else the tasks alone are counted
+        if any(Route.__table__ in find_tables(c, check_columns=True) for c in base):  # else the tasks alone
             counting = counting.join(Route, Route.id == Task.route_id)
         per_stage = {stage: (n, n_late) for stage, n, n_late in s.execute(counting.where(*base).group_by(Task.stage))}
         counts = {stage: n for stage, (n, _) in per_stage.items()}
