@@ -107,6 +107,7 @@ def test_old_routes_replay_ok_after_a_handler_and_a_format_change_and_new_routes
     # … and the new documents record the new format and print its dates.
     new_docs = _issued(app, new)
     assert all(data["format"] == NEW_FORMAT for data, _, _ in new_docs.values())
+    # the first route card issued is the approved one; the corrected card follows it
     approved = [issued for data, issued, _ in new_docs.values() if data["document"]["kind"] == "karta"][0]
     assert "(местное время)" in _text(approved)  # its signature sheet
 

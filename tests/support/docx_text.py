@@ -19,7 +19,8 @@ def docx_text(docx: bytes) -> str:
 
 
 def issued_documents(app, route_id: int) -> dict[int, tuple[dict, bytes, str]]:
-    """Document id → (render data, issued bytes, issued SHA-256) of the route's issued versions."""
+    """Document id → (render data, issued bytes, issued SHA-256) of the route's issued versions,
+    in the order they were made (PostgreSQL returns rows in no set order without one)."""
     with app.extensions["iom"].sessions() as s:
-        return {d.id: (d.data, d.issued, d.issued_sha256) for d in s.scalars(
-            sa.select(Document).where(Document.route_id == route_id, Document.issued.is_not(None)))}
+        issued = sa.select(Document).where(Document.route_id == route_id, Document.issued.is_not(None))
+        return {d.id: (d.data, d.issued, d.issued_sha256) for d in s.scalars(issued.order_by(Document.id))}
