@@ -17,6 +17,7 @@ from service.db.models import OrgUnit, RoleGrant, Route, User
 from service.domain.access import ROLE_TITLES, Actor, require_admin
 from service.domain.errors import FieldProblem, FormRejected, NotFound
 from service.domain.states import EventKind, RouteStatus
+from service.services import school_names
 from service.services.context import ServiceContext
 from service.services.events import append_event
 
@@ -159,6 +160,7 @@ def create_unit(ctx: ServiceContext, actor: Actor, body: dict[str, Any]) -> dict
         append_event(s, route_id=None, at=ctx.clock(), kind=EventKind.ORG_UNIT_CREATED, actor_id=actor.user_id,
                      data={"unit_id": unit.id, "kind": unit.kind, "name": name, "parent_id": parent.id})
         uow.commit()
+        school_names.forget(ctx)
         return _rows(s, [unit], {}, {})[0]
 
 
@@ -182,6 +184,7 @@ def rename_unit(ctx: ServiceContext, actor: Actor, unit_id: int, body: dict[str,
             append_event(s, route_id=None, at=ctx.clock(), kind=EventKind.ORG_UNIT_RENAMED, actor_id=actor.user_id,
                          data={"unit_id": unit.id, "old": {"name": old}, "new": {"name": name}})
             uow.commit()
+            school_names.forget(ctx)
         return _rows(s, [unit], members(s, {unit.id}), _active_routes(s))[0]
 
 

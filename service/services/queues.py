@@ -14,7 +14,7 @@ from service.db.models import Document, Event, OrgUnit, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
 from service.domain.states import DocumentState, EventKind, TaskState
-from service.services import route_search
+from service.services import route_search, school_names
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 
@@ -253,12 +253,12 @@ def list_routes(ctx: ServiceContext, actor: Actor, *, status: str | None = None,
         routes, has_more = found[:PER_PAGE], len(found) > PER_PAGE
         ids = {r.teacher_id for r in routes} | {r.tutor_id for r in routes}
         names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-        schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == "school")
-                                 .order_by(OrgUnit.name)).all())
+        choices = school_names.school_names(ctx, s)
+        schools = dict(choices)
         items = [{"id": r.id, "title": r.title, "status": r.status, "stage": r.stage,
                   "stage_title": STAGE_TITLES.get(r.stage, r.stage), "teacher": names.get(r.teacher_id),
                   "tutor": names.get(r.tutor_id), "school": schools.get(r.school_id), "updated_at": r.updated_at}
                  for r in routes]
         return {"items": items, "page": page, "has_more": has_more, "shown_from": (page - 1) * PER_PAGE + 1,
                 "short_query": short, "min_query": route_search.MIN_LENGTH,
-                "schools": list(schools.items()), "stage_titles": STAGE_TITLES}
+                "schools": choices, "stage_titles": STAGE_TITLES}

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         nav,
         notifications_page,
         opening_page,
+        options,
         password_page,
         pep_page,
         portfolio_page,
@@ -42,4 +43,5 @@ def init_app(app: Flask) -> None:
             csrf.exempt(blueprint)
     app.register_blueprint(bp)
     formatting.init_app(app)
+    options.init_app(app)
     nav.init_app(app)

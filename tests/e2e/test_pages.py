@@ -71,3 +71,26 @@ def test_the_route_list_filtered_by_a_school_keeps_that_school_chosen(app, peopl
     chosen = re.findall(r'<option value="(\d+)" selected>', re.search(r'<select name="school">(.*?)</select>',
                                                                        page, re.S).group(1))
     assert chosen == [str(school)]
+
+
+def _school_options(page: str) -> list[tuple[str, str]]:
+    select = re.search(r'<select name="school">(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select)
+
+
+def test_the_route_list_offers_a_school_added_or_renamed_a_moment_ago(people, new_route):
+    """The process keeps the region's schools for the filter; a change by the admin shows at once."""
+    admin, auditor = people("admin"), people("auditor")
+    new_route("teacher1")
+    before = _school_options(auditor.get("/routes").get_data(as_text=True))
+    centre = next(u for u in admin.get("/api/org/units").get_json()["units"] if u["kind"] == "centre")
+    made = admin.post("/api/org/units", {"kind": "school", "name": "МБОУ «Лицей» <№ 7> & Ко",
+                                         "parent_id": centre["id"]})
+    assert made.status_code == 201
+    school = made.get_json()["id"]
+    page = auditor.get(f"/routes?school={school}").get_data(as_text=True)
+    assert (str(school), "МБОУ «Лицей» &lt;№ 7&gt; &amp; Ко") in _school_options(page)
+    assert len(_school_options(page)) == len(before) + 1
+    assert re.findall(r'<option value="(\d+)" selected>', page) == [str(school)]
+    assert admin.post(f"/api/org/units/{school}/rename", {"name": "МБОУ «Лицей № 8»"}).status_code == 200
+    assert (str(school), "МБОУ «Лицей № 8»") in _school_options(auditor.get("/routes").get_data(as_text=True))
