@@ -142,11 +142,20 @@ def check_route(ctx: ServiceContext, route_id: int, *, documents: bool = True) -
         route = s.get(Route, route_id)
         if route is None:
             raise NotFound("Маршрут не найден")
-        events = s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq, Event.id)).all()
-        report = Report(route_id)
-        check_chain(events, route.chain_head, report)
-        _check_documents(s, route_id, events, report, bytes_too=documents)
-        return report
+        return check_loaded(s, route, route_events(s, route_id), documents=documents)
+
+
+def route_events(s, route_id: int) -> list[Event]:
+    """The route's events in chain order."""
+    return s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq, Event.id)).all()
+
+
+def check_loaded(s, route: Route, events: list[Event], *, documents: bool = True) -> Report:
+    """`check_route` of a route and its events (`route_events`) the caller loaded."""
+    report = Report(route.id)
+    check_chain(events, route.chain_head, report)
+    _check_documents(s, route.id, events, report, bytes_too=documents)
+    return report
 
 
 class _Row:

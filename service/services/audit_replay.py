@@ -18,7 +18,7 @@ from service.domain.errors import NotFound, ServiceError
 from service.domain.states import DOCUMENT_EVENTS, DocumentState, EventKind, RouteStatus, TaskState
 from service.engine.adapter import ReplaySession
 from service.services import timers
-from service.services.audit import Finding, Report, check_chain
+from service.services.audit import Finding, Report, check_chain, route_events
 from service.services.context import ServiceContext
 
 
@@ -75,36 +75,59 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
         route = s.get(Route, route_id)
         if route is None:
             raise NotFound("Маршрут не найден")
-        events = s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq)).all()
+        events = route_events(s, route_id)
         n_docs = s.scalar(sa.select(sa.func.count()).select_from(Document)
                           .where(Document.route_id == route_id)) if documents else 0
         total = len(events) + n_docs
         progress(0, total)
-        report = Report(route_id)
-        check_chain(events, route.chain_head, report)
-        if not report.ok:
-            return {"ok": False, "divergence": report.findings[0].as_dict(), "chain": report.as_dict()}
-        result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
-        found: list[Finding] = []
-        replayed = _replayed_events(ctx, s, events, report.head, upto, lambda done: progress(done, total))
-        if isinstance(replayed, Finding):
-            found.append(replayed)
-        else:
-            result["state"] = replayed
-        if "state" in result and upto is None:
-            stored = _compare_with_stored(s, route, result["state"])
-            if stored is not None:
-                found.append(stored)
+        result, found = _replayed(ctx, s, route, events, upto, lambda done: progress(done, total))
+        if result["ok"] is False:  # the chain is broken: nothing replayed
+            return result
     progress(len(events), total)  # a divergence stops the events early
     if documents:
         rendered = rerender_documents(ctx, route_id, lambda done: progress(len(events) + done, total))
         result["documents"] = [f.as_dict() for f in rendered]
         found.extend(rendered)
-    if found:
-        first = min(found, key=lambda f: f.seq if f.seq is not None else len(events) + 1)
-        result.update(ok=False, divergence=first.as_dict())
+    _first_divergence(result, found, len(events))
     progress(total, total)
     return result
+
+
+def replay_loaded(ctx: ServiceContext, s, route: Route, events: list, upto: int | None = None) -> dict[str, Any]:
+    """`replay_route` without documents, of a route and its events (audit.route_events) the caller
+    loaded, in the caller's session."""
+    result, found = _replayed(ctx, s, route, events, upto, lambda done: None)
+    if result["ok"] is not False:
+        _first_divergence(result, found, len(events))
+    return result
+
+
+def _replayed(ctx: ServiceContext, s, route: Route, events: list, upto: int | None,
+              step: Callable[[int], None]) -> tuple[dict[str, Any], list[Finding]]:
+    """The chain checked, then the events replayed and (the whole history) compared with the stored
+    state: the result so far and what diverged."""
+    report = Report(route.id)
+    check_chain(events, route.chain_head, report)
+    if not report.ok:
+        return {"ok": False, "divergence": report.findings[0].as_dict(), "chain": report.as_dict()}, []
+    result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
+    found: list[Finding] = []
+    replayed = _replayed_events(ctx, s, events, report.head, upto, step)
+    if isinstance(replayed, Finding):
+        found.append(replayed)
+    else:
+        result["state"] = replayed
+    if "state" in result and upto is None:
+        stored = _compare_with_stored(s, route, result["state"])
+        if stored is not None:
+            found.append(stored)
+    return result, found
+
+
+def _first_divergence(result: dict[str, Any], found: list[Finding], n_events: int) -> None:
+    if found:
+        first = min(found, key=lambda f: f.seq if f.seq is not None else n_events + 1)
+        result.update(ok=False, divergence=first.as_dict())
 
 
 def _replayed_events(ctx: ServiceContext, s, events: list, head: str, upto: int | None,
@@ -312,12 +335,20 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
     has (`replay`); when its events replayed and `seq` is the last event it is that state, not replayed again.
     `hashed`: the hashes of the route's stored document bytes that a verification just computed
     (`audit.check_route`), so that the bytes are not read and hashed a second time."""
-    from service.services.documents import describe_all
-
     require_auditor(actor)
     with ctx.uow() as uow:
-        last = uow.session.scalar(sa.select(sa.func.max(Event.seq)).where(Event.route_id == route_id))
-    if last is None or not 1 <= seq <= last:
+        s = uow.session
+        route = s.get(Route, route_id)
+        return as_of_loaded(ctx, s, route, route_events(s, route_id) if route else [], seq, replayed, hashed)
+
+
+def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq: int,
+                 replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None) -> dict[str, Any]:
+    """`as_of` of a route and its events (audit.route_events) the caller loaded, in its session."""
+    from service.services.documents import describe_all
+
+    last = events[-1].seq if events else None
+    if route is None or last is None or not 1 <= seq <= last:
         raise NotFound(f"В истории маршрута нет события № {seq}")
     if replayed is not None and "state" in replayed and seq == last and replayed["state"]["seq"] == seq:
         # The events replayed to the end; a difference from the stored state (which `replay` also
@@ -325,31 +356,28 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
         result = {"ok": True, "divergence": None, "chain": replayed["chain"],
                   "state": copy.deepcopy(replayed["state"])}
     else:
-        result = replay_route(ctx, route_id, upto=seq)
+        result = replay_loaded(ctx, s, route, events, upto=seq)
     if not result["ok"]:
         return result
-    with ctx.uow() as uow:
-        s = uow.session
-        events = s.scalars(sa.select(Event).where(Event.route_id == route_id, Event.seq <= seq,
-                                                  Event.kind.in_((*DOCUMENT_EVENTS, EventKind.DOCUMENT_SIGNED)))).all()
-        prepared = {e.data["document_id"] for e in events if e.kind in DOCUMENT_EVENTS}
-        issued = {e.data["document_id"] for e in events if e.kind == EventKind.DOCUMENT_ISSUED}
-        signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events
-                  if e.kind == EventKind.DOCUMENT_SIGNED}
-        query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
-        if hashed is None or not prepared <= hashed.keys():
-            query, hashed = query.options(undefer(Document.content)), None
-        docs = s.scalars(query).all()
-        shown = []
-        for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed), strict=True):
-            info["signatures"] = [sig for sig in info["signatures"]
-                                  if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
-            if doc.id not in issued:
-                info.update(issued_sha256=None, issued_at=None)
-            shown.append(info)
-        for info in shown:
-            newer = any(d["kind"] == info["kind"] and d["version"] > info["version"] for d in shown)
-            info["state"] = (DocumentState.ISSUED if info["issued_at"] else DocumentState.SUPERSEDED if newer
-                             else DocumentState.AWAITING_SIGNATURES)
+    events = [e for e in events if e.seq <= seq and e.kind in (*DOCUMENT_EVENTS, EventKind.DOCUMENT_SIGNED)]
+    prepared = {e.data["document_id"] for e in events if e.kind in DOCUMENT_EVENTS}
+    issued = {e.data["document_id"] for e in events if e.kind == EventKind.DOCUMENT_ISSUED}
+    signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in events
+              if e.kind == EventKind.DOCUMENT_SIGNED}
+    query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
+    if hashed is None or not prepared <= hashed.keys():
+        query, hashed = query.options(undefer(Document.content)), None
+    docs = s.scalars(query).all()
+    shown = []
+    for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed), strict=True):
+        info["signatures"] = [sig for sig in info["signatures"]
+                              if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
+        if doc.id not in issued:
+            info.update(issued_sha256=None, issued_at=None)
+        shown.append(info)
+    for info in shown:
+        newer = any(d["kind"] == info["kind"] and d["version"] > info["version"] for d in shown)
+        info["state"] = (DocumentState.ISSUED if info["issued_at"] else DocumentState.SUPERSEDED if newer
+                         else DocumentState.AWAITING_SIGNATURES)
     result["state"]["documents"] = shown
     return result

@@ -56,7 +56,7 @@ def _route_ref(route_id: int, title: str, stage: str, teacher_id: int,
     return {"id": route_id, "title": title, "stage": stage, "teacher": teacher}
 
 
-def _load_route(session, actor: Actor, route_id: int) -> Route:
+def visible_route(session, actor: Actor, route_id: int) -> Route:
     route = session.get(Route, route_id)
     if route is None:
         raise NotFound("Маршрут не найден")
@@ -67,35 +67,39 @@ def _load_route(session, actor: Actor, route_id: int) -> Route:
 def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
     with ctx.uow() as uow:
         s = uow.session
-        route = _load_route(s, actor, route_id)
-        tasks = s.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == "ready")
-                          .order_by(Task.created_at, Task.name)).all()
-        names = _names(s, [route.teacher_id, route.tutor_id, route.methodist_id, *(t.assignee_id for t in tasks)])
-        units = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name)
-                               .where(OrgUnit.id.in_([route.school_id, route.centre_id]))).all())
-        next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
-        now, waited = ctx.clock(), _waited(ctx, s)
-        state = s.execute(sa.select(RouteState.data, RouteState.version)  # not the engine state: unused here
-                          .where(RouteState.route_id == route.id)).first()
-        titles = {t.id: t.title for t in tasks}
-        return {
-            "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
-            "stage_title": STAGE_TITLES.get(route.stage, route.stage),
-            "teacher": {"id": route.teacher_id, "name": names.get(route.teacher_id)},
-            "tutor": {"id": route.tutor_id, "name": names.get(route.tutor_id)},
-            "methodist": {"id": route.methodist_id, "name": names.get(route.methodist_id)},
-            "school": {"id": route.school_id, "name": units.get(route.school_id)},
-            "centre": {"id": route.centre_id, "name": units.get(route.centre_id)},
-            "card": route.card, "data": state.data if state else {},
-            "open_tasks": [_task_row(t, names, now, waited) for t in tasks],
-            "waiting_for": sorted({names.get(t.assignee_id) for t in tasks}),
-            "previous_route_id": route.previous_route_id, "next_route_id": next_id,
-            "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
-            "ended_on": _iso(route.ended_on), "version": state.version if state else None,
-            "timers": [{"name": t.name, "title": t.title, "kind": t.kind, "task_id": t.task_id,
-                        "task_name": t.task_name, "task_title": titles.get(t.task_id, t.task_name),
-                        "fire_at": _iso(t.fire_at)} for t in timers.armed(s, route.id)],
-        }
+        return route_view_of(ctx, s, visible_route(s, actor, route_id))
+
+
+def route_view_of(ctx: ServiceContext, s, route: Route) -> dict[str, Any]:
+    """`route_view` of a route the caller loaded (and may see), in the caller's session."""
+    tasks = s.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == "ready")
+                      .order_by(Task.created_at, Task.name)).all()
+    names = _names(s, [route.teacher_id, route.tutor_id, route.methodist_id, *(t.assignee_id for t in tasks)])
+    units = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name)
+                           .where(OrgUnit.id.in_([route.school_id, route.centre_id]))).all())
+    next_id = s.scalar(sa.select(Route.id).where(Route.previous_route_id == route.id))
+    now, waited = ctx.clock(), _waited(ctx, s)
+    state = s.execute(sa.select(RouteState.data, RouteState.version)  # not the engine state: unused here
+                      .where(RouteState.route_id == route.id)).first()
+    titles = {t.id: t.title for t in tasks}
+    return {
+        "id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
+        "stage_title": STAGE_TITLES.get(route.stage, route.stage),
+        "teacher": {"id": route.teacher_id, "name": names.get(route.teacher_id)},
+        "tutor": {"id": route.tutor_id, "name": names.get(route.tutor_id)},
+        "methodist": {"id": route.methodist_id, "name": names.get(route.methodist_id)},
+        "school": {"id": route.school_id, "name": units.get(route.school_id)},
+        "centre": {"id": route.centre_id, "name": units.get(route.centre_id)},
+        "card": route.card, "data": state.data if state else {},
+        "open_tasks": [_task_row(t, names, now, waited) for t in tasks],
+        "waiting_for": sorted({names.get(t.assignee_id) for t in tasks}),
+        "previous_route_id": route.previous_route_id, "next_route_id": next_id,
+        "created_at": _iso(route.created_at), "started_on": _iso(route.started_on),
+        "ended_on": _iso(route.ended_on), "version": state.version if state else None,
+        "timers": [{"name": t.name, "title": t.title, "kind": t.kind, "task_id": t.task_id,
+                    "task_name": t.task_name, "task_title": titles.get(t.task_id, t.task_name),
+                    "fire_at": _iso(t.fire_at)} for t in timers.armed(s, route.id)],
+    }
 
 
 # Event data that identifies a signer's device (document_signed, signature_rejected): only
@@ -111,19 +115,23 @@ def _event_data(data: Any, devices: bool) -> Any:
 
 def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[str, Any]]:
     """The route's history, oldest first; device details only for auditors and admins."""
-    devices = may_audit(actor)
     with ctx.uow() as uow:
         s = uow.session
-        route = _load_route(s, actor, route_id)
+        route = visible_route(s, actor, route_id)
         events = s.scalars(sa.select(Event).where(Event.route_id == route.id).order_by(Event.seq)).all()
-        names = _names(s, [e.actor_id for e in events] + [e.on_behalf_of_id for e in events])
-        return [{
-            "seq": e.seq, "at": _iso(e.at), "kind": e.kind, "task_id": e.task_id, "task_name": e.task_name,
-            "actor": {"id": e.actor_id, "name": names.get(e.actor_id)} if e.actor_id else None,
-            "on_behalf_of": ({"id": e.on_behalf_of_id, "name": names.get(e.on_behalf_of_id)}
-                             if e.on_behalf_of_id else None),
-            "data": _event_data(e.data, devices),
-        } for e in events]
+        return events_shown(s, events, devices=may_audit(actor))
+
+
+def events_shown(s, events: list[Event], *, devices: bool) -> list[dict[str, Any]]:
+    """`route_events` of events the caller loaded, with the names of who acted."""
+    names = _names(s, [e.actor_id for e in events] + [e.on_behalf_of_id for e in events])
+    return [{
+        "seq": e.seq, "at": _iso(e.at), "kind": e.kind, "task_id": e.task_id, "task_name": e.task_name,
+        "actor": {"id": e.actor_id, "name": names.get(e.actor_id)} if e.actor_id else None,
+        "on_behalf_of": ({"id": e.on_behalf_of_id, "name": names.get(e.on_behalf_of_id)}
+                         if e.on_behalf_of_id else None),
+        "data": _event_data(e.data, devices),
+    } for e in events]
 
 
 INBOX_LIMIT = 50  # tasks on a page of the inbox (the API's default)
@@ -274,7 +282,7 @@ def route_documents(ctx: ServiceContext, actor: Actor, route_id: int) -> list[di
     /api/routes/<id>/verify, not on every view)."""
     with ctx.uow() as uow:
         s = uow.session
-        route = _load_route(s, actor, route_id)
+        route = visible_route(s, actor, route_id)
         docs = s.scalars(sa.select(Document).where(Document.route_id == route.id)
                          .order_by(Document.created_at, Document.id)).all()
         return documents.describe_all(s, list(docs))
@@ -287,7 +295,7 @@ def document_file(ctx: ServiceContext, actor: Actor, document_id: int, which: st
         doc = s.get(Document, document_id)
         if doc is None:
             raise NotFound("Документ не найден")
-        _load_route(s, actor, doc.route_id)
+        visible_route(s, actor, doc.route_id)
         data = doc.content if which == "content" else doc.issued
         if data is None:
             raise NotFound("Документ ещё не выпущен")

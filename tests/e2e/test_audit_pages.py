@@ -115,8 +115,8 @@ def test_the_page_at_the_last_event_replays_the_route_once(people, new_route, mo
     rid = new_route()
     people("tutor1").do(rid, "draft")
     calls = []
-    real = audit_replay.replay_route
-    monkeypatch.setattr(audit_replay, "replay_route", lambda *a, **k: calls.append(k.get("upto")) or real(*a, **k))
+    real = audit_replay._replayed  # (ctx, session, route, events, upto, step): every replay goes through it
+    monkeypatch.setattr(audit_replay, "_replayed", lambda *a: calls.append(a[4]) or real(*a))
     html = _html(people("auditor"), f"/routes/{rid}/audit")
     assert calls == [None] and "Ожидали после этого события" in html
     calls.clear()
