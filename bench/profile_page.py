@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--password")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--explain", type=float, metavar="MS",
+                        help="print the whole text and EXPLAIN ANALYZE of each statement slower than MS")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.url
     os.environ.setdefault("IOM_STATS_WARM", "0")
@@ -45,7 +47,7 @@ def main() -> None:
     r = client.post("/api/login", json={"login": args.login, "password": args.password or PASSWORD})
     assert r.status_code == 200, r.get_data(as_text=True)[:300]
 
-    statements: list[tuple[float, str]] = []
+    statements: list[tuple[float, str, object]] = []
     started: dict[int, float] = {}
     recording = [False]
 
@@ -56,7 +58,7 @@ def main() -> None:
     @sa.event.listens_for(sa.engine.Engine, "after_cursor_execute")
     def _after(conn, cursor, statement, params, context, many):
         if recording[0]:
-            statements.append(((time.perf_counter() - started.pop(id(cursor), 0)) * 1000, statement))
+            statements.append(((time.perf_counter() - started.pop(id(cursor), 0)) * 1000, statement, params))
 
     for _ in range(3):
         status = client.get(args.path).status_code
@@ -73,9 +75,18 @@ def main() -> None:
     client.get(args.path)
     wall = (time.perf_counter() - t0) * 1000
     recording[0] = False
-    print(f"one request: {wall:.1f} ms, {len(statements)} statements, {sum(t for t, _ in statements):.1f} ms in SQL")
-    for t, statement in statements:
+    print(f"one request: {wall:.1f} ms, {len(statements)} statements, {sum(t for t, _, _ in statements):.1f} ms in SQL")
+    for t, statement, _ in statements:
         print(f"  {t:6.2f} ms  {' '.join(statement.split())[:160]}")
+    if args.explain is not None:
+        engine = app.extensions["iom"].sessions.kw["bind"]
+        explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+        with engine.connect() as c:
+            for t, statement, params in statements:
+                if t >= args.explain:
+                    print(f"\n{t:.2f} ms: {statement}\n{params}")
+                    for row in c.exec_driver_sql(explain + statement, params):
+                        print("   ", row[-1])
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()

@@ -79,7 +79,8 @@ def queue_order(sort: str) -> tuple:
     if sort == "newest":
         return (Task.created_at.desc(), Task.id)
     if sort == "due":
-        return (sa.case((Task.due_at.is_(None), 1), else_=0), Task.due_at.asc(), Task.created_at.asc(), Task.id)
+        # NULLS LAST, not a CASE: PostgreSQL then reads the order from the (assignee, state, due_at) index
+        return (Task.due_at.asc().nulls_last(), Task.created_at.asc(), Task.id)
     return (Task.created_at.asc(), Task.id)
 
 
