@@ -134,7 +134,8 @@ def events_shown(s, events: list[Event], *, devices: bool) -> list[dict[str, Any
     } for e in events]
 
 
-INBOX_LIMIT = 50  # tasks on a page of the inbox (the API's default)
+INBOX_LIMIT = 50  # tasks at once from the API by default
+INBOX_PAGE = 20  # tasks on a page of /inbox: one screen, as the queue and the route list
 INBOX_MAX_LIMIT = 200  # the most the API gives at once
 
 

@@ -48,7 +48,7 @@ def _current_query(page: str) -> str:
 def inbox():
     """My waiting tasks: the longest waiting first, or by due date; overdue ones marked and counted."""
     sort = "due" if request.args.get("sort") == "due" else "oldest"
-    data = views.inbox(ctx(), me(), sort=sort, documents=True, page=_int("page") or 1)
+    data = views.inbox(ctx(), me(), sort=sort, documents=True, page=_int("page") or 1, limit=views.INBOX_PAGE)
     tasks = data["tasks"]
     for t in tasks:  # ISO strings → datetimes, shown as the region's dates
         t["since"] = datetime.fromisoformat(t["created_at"])
