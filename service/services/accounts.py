@@ -49,6 +49,10 @@ def actor_for(session, user_id: int, user: User | None = None) -> Actor:
     if user is None or not user.is_active:
         raise NotAuthenticated("Пользователь не найден или отключён")
     grants = session.execute(sa.select(RoleGrant.role, RoleGrant.org_unit_id).where(RoleGrant.user_id == user_id))
+    return _actor(user, grants)
+
+
+def _actor(user: User, grants) -> Actor:
     return Actor(user.id, user.full_name, frozenset((r, u) for r, u in grants))
 
 
@@ -93,19 +97,21 @@ def session_login(ctx: ServiceContext, token: str, policy: SessionPolicy = Sessi
     """session_actor, with the person's must-change-password flag (read from the same row)."""
     now = ctx.auth_clock()
     with ctx.uow() as uow:
-        found = uow.session.execute(sa.select(UserSession, User).join(User, User.id == UserSession.user_id)
-                                    .where(UserSession.token_hash == token_digest(token))).first()
-        if found is None or found[0].revoked_at is not None:
+        # the session, its person and their roles in one round trip: a row per role (one without)
+        found = uow.session.execute(
+            sa.select(UserSession, User, RoleGrant.role, RoleGrant.org_unit_id)
+            .join(User, User.id == UserSession.user_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .where(UserSession.token_hash == token_digest(token))).all()
+        if not found or found[0][0].revoked_at is not None:
             return None
-        row, user = found
+        row, user = found[0][0], found[0][1]
         if now - row.last_seen_at > policy.idle or now - row.created_at > policy.lifetime:
             row.revoked_at = now
             uow.commit()
             return None
-        try:
-            actor = actor_for(uow.session, row.user_id, user)
-        except NotAuthenticated:
+        if not user.is_active:
             return None
+        actor = _actor(user, [(role, unit) for _, _, role, unit in found if role is not None])
         must_change = user.must_change_password
         if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
             row.last_seen_at = now  # at most once a minute: reads stay reads
