@@ -11,7 +11,7 @@ from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task,
 from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
-from service.services import delegated, documents, timers
+from service.services import audit, delegated, documents, timers
 from service.services.calendar import calendar_for
 from service.services.context import ServiceContext
 from service.services.deployments import loaded_spec
@@ -118,8 +118,7 @@ def route_events(ctx: ServiceContext, actor: Actor, route_id: int) -> list[dict[
     with ctx.uow() as uow:
         s = uow.session
         route = visible_route(s, actor, route_id)
-        events = s.scalars(sa.select(Event).where(Event.route_id == route.id).order_by(Event.seq)).all()
-        return events_shown(s, events, devices=may_audit(actor))
+        return events_shown(s, audit.route_events(s, route.id), devices=may_audit(actor))
 
 
 def events_shown(s, events: list[Event], *, devices: bool) -> list[dict[str, Any]]:
