@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--password")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", metavar="REGEX", help="with --profile: the functions whose file and name match")
     parser.add_argument("--explain", type=float, metavar="MS",
                         help="print the whole text and EXPLAIN ANALYZE of each statement slower than MS")
     args = parser.parse_args()
@@ -93,7 +94,8 @@ def main() -> None:
         for _ in range(args.reps):
             client.get(args.path)
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+        stats = pstats.Stats(prof).sort_stats("cumulative")
+        stats.print_stats(*([args.only, 60] if args.only else [40]))
 
 
 if __name__ == "__main__":

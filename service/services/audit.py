@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -150,10 +150,20 @@ def route_events(s, route_id: int) -> list[Event]:
     return s.scalars(sa.select(Event).where(Event.route_id == route_id).order_by(Event.seq, Event.id)).all()
 
 
-def check_loaded(s, route: Route, events: list[Event], *, documents: bool = True) -> Report:
-    """`check_route` of a route and its events (`route_events`) the caller loaded."""
+def chain_report(route: Route, events: list[Event]) -> Report:
+    """The chain of a route and its events (`route_events`) the caller loaded, checked."""
     report = Report(route.id)
     check_chain(events, route.chain_head, report)
+    return report
+
+
+def check_loaded(s, route: Route, events: list[Event], *, documents: bool = True,
+                 chain: Report | None = None) -> Report:
+    """`check_route` of a route and its events (`route_events`) the caller loaded; `chain`: their
+    `chain_report`, when the caller has it (the chain is not hashed a second time)."""
+    if chain is None:
+        chain = chain_report(route, events)
+    report = replace(chain, findings=list(chain.findings), content_sha256={})
     _check_documents(s, route.id, events, report, bytes_too=documents)
     return report
 

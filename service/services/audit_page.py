@@ -37,10 +37,11 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
         shown = views.events_shown(s, events, devices=True)
         last = events[-1].seq
         seq = last if seq is None else min(max(seq, 1), last)
-        replayed = audit_replay.replay_loaded(ctx, s, route, events)
-        report = audit.check_loaded(s, route, events)  # reads and hashes the stored bytes, once
+        chain = audit.chain_report(route, events)  # hashed once, for the replay and the verification
+        replayed = audit_replay.replay_loaded(ctx, s, route, events, chain=chain)
+        report = audit.check_loaded(s, route, events, chain=chain)  # reads and hashes the stored bytes, once
         as_of = audit_replay.as_of_loaded(ctx, s, route, events, seq, replayed,  # the last event: no second replay
-                                          hashed=report.content_sha256)
+                                          hashed=report.content_sha256, chain=chain)
         state = as_of.get("state") or {}
         page = {"route": views.route_view_of(ctx, s, route), "events": shown, "seq": seq, "last": last,
                 "report": report.as_dict(), "replayed": replayed, "as_of": as_of, "state": state,

@@ -18,7 +18,7 @@ from service.domain.errors import NotFound, ServiceError
 from service.domain.states import DOCUMENT_EVENTS, DocumentState, EventKind, RouteStatus, TaskState
 from service.engine.adapter import ReplaySession
 from service.services import timers
-from service.services.audit import Finding, Report, check_chain, route_events
+from service.services.audit import Finding, Report, chain_report, route_events
 from service.services.context import ServiceContext
 
 
@@ -93,20 +93,20 @@ def replay_route(ctx: ServiceContext, route_id: int, upto: int | None = None, *,
     return result
 
 
-def replay_loaded(ctx: ServiceContext, s, route: Route, events: list, upto: int | None = None) -> dict[str, Any]:
+def replay_loaded(ctx: ServiceContext, s, route: Route, events: list, upto: int | None = None,
+                  chain: Report | None = None) -> dict[str, Any]:
     """`replay_route` without documents, of a route and its events (audit.route_events) the caller
-    loaded, in the caller's session."""
-    result, found = _replayed(ctx, s, route, events, upto, lambda done: None)
+    loaded, in the caller's session; `chain`: their `audit.chain_report`, when the caller has it."""
+    result, found = _replayed(ctx, s, route, events, upto, lambda done: None, chain)
     _first_divergence(result, found, len(events))  # a broken chain comes with no findings
     return result
 
 
 def _replayed(ctx: ServiceContext, s, route: Route, events: list, upto: int | None,
-              step: Callable[[int], None]) -> tuple[dict[str, Any], list[Finding]]:
-    """The chain checked, then the events replayed and (the whole history) compared with the stored
-    state: the result so far and what diverged."""
-    report = Report(route.id)
-    check_chain(events, route.chain_head, report)
+              step: Callable[[int], None], chain: Report | None = None) -> tuple[dict[str, Any], list[Finding]]:
+    """The chain checked (or its `chain` report taken), then the events replayed and (the whole
+    history) compared with the stored state: the result so far and what diverged."""
+    report = chain if chain is not None else chain_report(route, events)
     if not report.ok:
         return {"ok": False, "divergence": report.findings[0].as_dict(), "chain": report.as_dict()}, []
     result: dict[str, Any] = {"ok": True, "divergence": None, "chain": report.as_dict()}
@@ -342,8 +342,10 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
 
 
 def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq: int,
-                 replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None) -> dict[str, Any]:
-    """`as_of` of a route and its events (audit.route_events) the caller loaded, in its session."""
+                 replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None,
+                 chain: Report | None = None) -> dict[str, Any]:
+    """`as_of` of a route and its events (audit.route_events) the caller loaded, in its session
+    (`chain`: their `audit.chain_report`, when the caller has it)."""
     from service.services.documents import describe_all
 
     last = events[-1].seq if events else None
@@ -355,7 +357,7 @@ def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq:
         result = {"ok": True, "divergence": None, "chain": replayed["chain"],
                   "state": copy.deepcopy(replayed["state"])}
     else:
-        result = replay_loaded(ctx, s, route, events, upto=seq)
+        result = replay_loaded(ctx, s, route, events, upto=seq, chain=chain)
     if not result["ok"]:
         return result
     upto_seq = [e for e in events if e.seq <= seq]
