@@ -70,7 +70,10 @@ subprocess on a free port (IOM_ENV=production, SESSION_COOKIE_SECURE=0, plain HT
   second, in-process.
 * Storage: table sizes with their indexes (SQLite: the dbstat virtual table; PostgreSQL:
   pg_total_relation_size), bytes per route and per event; bytes_per_route_* leave out the
-  documents, signatures and pdf_cache tables (document bytes are reported apart).
+  documents, signatures and pdf_cache tables (document bytes are reported apart). The JSON's
+  bytes_per_route_* are those of the database as first measured at this schema revision, before
+  any run's completions moved a thousand of its routes on (recorded in its meta file); the
+  table prints both that and the bytes now (also "bytes_per_route_now" in the JSON).
 
 Output: a table on stdout, progress on stderr, and the issue's JSON on the last line.
 
@@ -779,7 +782,10 @@ def carry_forward(db: str, n: int, rev: str) -> bool:
     migrate.upgrade(bind)
     settle(build_service_context(url), bind, ("routes", "stats_route_stages"))
     bind.dispose()
-    older[-1].rename(meta_path(db, n, rev))
+    meta = json.loads(older[-1].read_text())
+    meta.pop("bytes_first", None)  # measured again at this revision (see first_measured)
+    meta_path(db, n, rev).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    older[-1].unlink()
     return True
 
 
@@ -1113,6 +1119,16 @@ def measure_completions(base: str, sub: Subjects, clients: int, per_client: int,
 PAGE_GROUPS = ("inbox", "queue", "routes", "route", "events", "documents", "audit")
 
 
+def first_measured(db: str, n: int, rev: str, meta: dict, res: dict) -> dict[str, int]:
+    """The bytes per route and per event of the database before any run's completions moved its
+    routes on (each run adds 50-150 bytes a route): recorded in its meta file the first time it is
+    measured at this revision, and read from there on reuse."""
+    if "bytes_first" not in meta:
+        meta["bytes_first"] = {k: res[k] for k in ("events", "bytes_per_route", "bytes_per_event")}
+        meta_path(db, n, rev).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    return meta["bytes_first"]
+
+
 def run_db(db: str, n: int, rev: str, args) -> dict[str, Any]:
     url, meta = prepare(db, n, rev, args)
     res: dict[str, Any] = {"db": db, "routes": meta["routes"], "events": meta["events"],
@@ -1133,6 +1149,7 @@ def run_db(db: str, n: int, rev: str, args) -> dict[str, Any]:
     res["state_bytes_per_route"] = round(sizes.get("route_states", 0) / res["routes"])
     res["doc_bytes_per_sampled_route"] = round(docs / max(1, res["sampled_doc_routes"]))
     res["doc_bytes_per_route_driven"] = meta["template_doc_bytes_per_route"]
+    res["bytes_first"] = first_measured(db, n, rev, meta, res)
     log(f"[{db}] verify-all")
     checked, seconds, failures = verify_rate(url)
     res["verify_routes"], res["verify_s"], res["verify_failures"] = checked, round(seconds, 2), failures
@@ -1213,7 +1230,10 @@ def print_report(results: list[dict]) -> None:
         print(f"verify-all: {res['verify_routes']} routes in {res['verify_s']} s = {res['verify_routes_per_s']} "
               f"routes/s, failures {res['verify_failures']}"
               + (f" (after completions: {res['verify_failures_after']})" if "verify_failures_after" in res else ""))
-        print(f"bytes: total {res['bytes_total'] / 1e6:.0f} MB; per route {res['bytes_per_route']} (no documents); "
+        first = res["bytes_first"]
+        print(f"bytes as first measured at this revision ({first['events']} events): per route "
+              f"{first['bytes_per_route']} (no documents), per event {first['bytes_per_event']}")
+        print(f"bytes now: total {res['bytes_total'] / 1e6:.0f} MB; per route {res['bytes_per_route']} (no documents); "
               f"per event {res['bytes_per_event']}; engine state per route {res['state_bytes_per_route']}; "
               f"document tables per sampled route {res['doc_bytes_per_sampled_route']}; document bytes per route "
               f"(driven routes, family mix) {res['doc_bytes_per_route_driven']} -> plan "
@@ -1261,8 +1281,9 @@ def main() -> None:
            "worst_page_p95_ms_sqlite": get("sqlite", worst1), "worst_page_p95_ms_pg": get("pg", worst1),
            "pg_8_clients_worst_p95_ms": get("pg", lambda r: round(worst(r["reads_8"])[0], 1)),
            "completions_scale_4_over_1_workers": scale,
-           "bytes_per_route_sqlite": get("sqlite", lambda r: r["bytes_per_route"]),
-           "bytes_per_route_pg": get("pg", lambda r: r["bytes_per_route"]),
+           "bytes_per_route_sqlite": get("sqlite", lambda r: r["bytes_first"]["bytes_per_route"]),
+           "bytes_per_route_pg": get("pg", lambda r: r["bytes_first"]["bytes_per_route"]),
+           "bytes_per_route_now": {r["db"]: r["bytes_per_route"] for r in results},
            "worst_page_sqlite": get("sqlite", lambda r: worst(r["reads_1"])[1]),
            "worst_page_pg": get("pg", lambda r: worst(r["reads_1"])[1]),
            "verify_routes_per_s": {r["db"]: r["verify_routes_per_s"] for r in results},

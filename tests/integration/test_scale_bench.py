@@ -6,6 +6,7 @@ state (the card's dates are its own events' dates), and a copied route can move 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -56,3 +57,16 @@ def test_a_small_generated_region_verifies_and_its_copies_can_be_completed(tmp_p
     routes.complete_task(ctx, accounts.load_actor(ctx, assignee), task_id, {"next": "correction"}, None)
     result = cli.invoke(args=["verify-all"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_bytes_reported_are_those_first_measured_not_after_runs_added_completions(tmp_path, monkeypatch):
+    scale = _scale()
+    monkeypatch.setattr(scale, "DATA_DIR", tmp_path)
+    meta: dict = {"routes": 10}
+    first = scale.first_measured("sqlite", 10, "0022", meta,
+                                 {"events": 130, "bytes_per_route": 29_800, "bytes_per_event": 900})
+    grown = scale.first_measured("sqlite", 10, "0022", meta,
+                                 {"events": 150, "bytes_per_route": 30_100, "bytes_per_event": 910})
+    assert first == grown == {"events": 130, "bytes_per_route": 29_800, "bytes_per_event": 900}
+    kept = json.loads(scale.meta_path("sqlite", 10, "0022").read_text())
+    assert kept["bytes_first"]["bytes_per_route"] == 29_800  # a later run reads it from the meta file
