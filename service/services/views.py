@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User
+from service.db.models import Delegation, Document, Event, OrgUnit, Route, RouteState, Task, User
 from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
@@ -160,30 +160,33 @@ def inbox(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest", documents:
         s = uow.session
         now = ctx.clock()
         mine = [Task.assignee_id == actor.user_id, Task.state == "ready"]
-        query = (sa.select(Task, Route.title, Route.teacher_id, Route.stage, Route.spec_id)
-                 .join(Route, Route.id == Task.route_id).where(*mine)
+        query = (sa.select(Task, Route.title, Route.teacher_id, Route.stage, Route.spec_id, User.full_name)
+                 .join(Route, Route.id == Task.route_id).join(User, User.id == Route.teacher_id).where(*mine)
                  .order_by(*queue_order("due" if sort == "due" else "oldest")))
         if limit is not None:
             query = query.limit(limit + 1).offset((page - 1) * limit)
         rows = s.execute(query).all()
         has_more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
-        total, late = s.execute(sa.select(
+        total, late, delegating = s.execute(sa.select(
             sa.select(sa.func.count()).select_from(Task).where(*mine).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(Task).where(*mine, Task.due_at < now).scalar_subquery())).one()
-        names = _names(s, [actor.user_id, *(r.teacher_id for r in rows)])
+            sa.select(sa.func.count()).select_from(Task).where(*mine, Task.due_at < now).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(Delegation).where(  # ix_delegations_delegate
+                *delegated.in_force(actor.user_id, delegated.region_today(ctx, now))).scalar_subquery())).one()
+        names = {actor.user_id: actor.full_name, **{r.teacher_id: r.full_name for r in rows}}
         labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
         calendar = calendar_for(s)
         waited = _waited(ctx, s)
         out = []
-        for task, title, teacher_id, stage, _ in rows:
+        for task, title, teacher_id, stage, _, _ in rows:
             item = _task_row(task, names, now, waited)
             item["route"] = _route_ref(task.route_id, title, stage, teacher_id, names)
             if documents:
                 item["document"] = labels.get(task.id)
                 item["overdue_days"] = overdue_days(task.due_at, now, calendar, ctx.timezone)
             out.append(item)
-        extra = _delegated_rows(ctx, s, actor, now, waited, calendar, documents)  # a few, for delegates only
+        # others' tasks delegated to the actor: a few more queries, for delegates only
+        extra = _delegated_rows(ctx, s, actor, now, waited, calendar, documents) if delegating else []
         tasks = _merged(out, extra, sort) if extra and page == 1 else out
         late += sum(1 for t in extra if t["due_at"] is not None and datetime.fromisoformat(t["due_at"]) < now)
         return {"tasks": tasks, "page": page, "limit": limit, "has_more": has_more,
