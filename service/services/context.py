@@ -45,7 +45,7 @@ class ServiceContext:
     stats: FactsHolder = field(default_factory=FactsHolder)  # the statistics facts in memory (stats_columns.py)
     spec_hashes: dict[int, str] = field(default_factory=dict)  # workflow spec id → content hash (rows never change)
     queue_reach: dict[Any, Any] = field(default_factory=dict)  # a queue's filter lists (queues._reach)
-    school_names: Any = None  # (kept until, the region's schools by name): school_names.py
+    school_names: Any = None  # (kept until, the region's schools by name, their ids): school_names.py
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -8,9 +8,10 @@ from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import find_tables
 
-from service.db.models import Document, Event, OrgUnit, Route, Task, User
+from service.db.models import Document, Event, Route, Task, User
 from service.domain.access import Actor
 from service.domain.route_rules import STAGE_TITLES
 from service.domain.states import DocumentState, EventKind, TaskState
@@ -106,24 +107,28 @@ def _pending_karta(s, route_ids: set[int]) -> dict[int, str]:
 REACH_KEPT_S = 60.0  # the longest a process shows a queue's filter lists without reading them again
 
 
-def _reach(ctx: ServiceContext, s, actor: Actor) -> list[tuple[int, int]]:
-    """(tutor, school) of the routes in my queue: the filters list only these — no one outside my
-    reach, and not a region's thousand schools. Reading them joins every task of the queue to its
-    route (1,600 for a centre head: ~8 ms), so a process keeps them while the queue stays the same
-    (its size and newest task, read from the queue's index) and for a minute at most."""
+def _reach(ctx: ServiceContext, s, actor: Actor) -> tuple[list[tuple[int, str]], set[int]]:
+    """The tutors (id, name by name) and schools of the routes in my queue: the filters list only
+    these — no one outside my reach, and not a region's thousand schools. Reading them joins every
+    task of the queue to its route (1,600 for a centre head: ~8 ms), so a process keeps them while
+    the queue stays the same (its size and newest task, read from the queue's index) and for a
+    minute at most."""
     queue_now = tuple(s.execute(sa.select(sa.func.count(), sa.func.max(Task.created_at))
                                 .where(mine(actor, TaskState.READY))).one())
     key, now = (actor.user_id, actor.grants), monotonic()
     kept = ctx.queue_reach.get(key)
     if kept is not None and kept[0] == queue_now and now < kept[1]:
         return kept[2]
-    reach = [(tutor, school) for tutor, school in s.execute(
-        sa.select(Route.tutor_id, Route.school_id).join(Task, Task.route_id == Route.id)
-        .where(mine(actor, TaskState.READY)).distinct())]
+    reach = s.execute(sa.select(Route.tutor_id, Route.school_id).join(Task, Task.route_id == Route.id)
+                      .where(mine(actor, TaskState.READY)).distinct()).all()
+    tutor_ids = {t for t, _ in reach if t is not None}
+    tutors = sorted(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(tutor_ids))).all(),
+                    key=lambda t: (t[1], t[0])) if tutor_ids else []
+    found = (tutors, {school for _, school in reach})
     if len(ctx.queue_reach) >= 1000:
         ctx.queue_reach.clear()
-    ctx.queue_reach[key] = (queue_now, now + REACH_KEPT_S, reach)
-    return reach
+    ctx.queue_reach[key] = (queue_now, now + REACH_KEPT_S, found)
+    return found
 
 
 def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
@@ -143,35 +148,35 @@ def queue(ctx: ServiceContext, actor: Actor, f: QueueFilter) -> dict[str, Any]:
         overdue_total = sum(n_late for _, n_late in chosen)
         total = overdue_total if f.overdue else sum(n for n, _ in chosen)
         where = narrowed(base, f, now)
-        rows = s.execute(sa.select(Task, Route).join(Route, Route.id == Task.route_id).where(*where)
+        teacher, tutor, assignee = aliased(User), aliased(User), aliased(User)
+        rows = s.execute(sa.select(Task, Route, teacher.full_name, tutor.full_name, assignee.full_name)
+                         .join(Route, Route.id == Task.route_id)
+                         .outerjoin(teacher, teacher.id == Route.teacher_id)
+                         .outerjoin(tutor, tutor.id == Route.tutor_id)
+                         .outerjoin(assignee, assignee.id == Task.assignee_id).where(*where)
                          .order_by(*queue_order(f.sort)).limit(PER_PAGE)
                          .offset((max(f.page, 1) - 1) * PER_PAGE)).all()
-        reach = _reach(ctx, s, actor)
-        tutor_ids = {t for t, _ in reach}
-        ids = {r.teacher_id for _, r in rows} | {r.tutor_id for _, r in rows} | {t.assignee_id for t, _ in rows}
-        ids |= tutor_ids
-        names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-        school_ids = {sc for _, sc in reach} | {r.school_id for _, r in rows}
-        schools = dict(s.execute(sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(school_ids))
-                                 .order_by(OrgUnit.name, OrgUnit.id)).all()) if school_ids else {}
-        tutors = sorted(((i, names[i]) for i in tutor_ids if i in names), key=lambda t: (t[1], t[0]))
-        bulk = {t.route_id for t, _ in rows if t.form in BULK_FORMS and t.assignee_id == actor.user_id}
+        tutors, reach_schools = _reach(ctx, s, actor)
+        region_schools = school_names.school_names(ctx, s, covering={r.school_id for _, r, *_ in rows})
+        schools = dict(region_schools)
+        bulk = {t.route_id for t, *_ in rows if t.form in BULK_FORMS and t.assignee_id == actor.user_id}
         pending = _pending_karta(s, bulk)
         items = []
-        for task, route in rows:
+        for task, route, teacher_name, tutor_name, assignee_name in rows:
             late = overdue_days(task.due_at, now, calendar, ctx.timezone)
             items.append({
                 "task_id": task.id, "task_title": task.title, "form": task.form, "stage": task.stage,
                 "stage_title": STAGE_TITLES.get(task.stage, task.stage), "route_id": route.id,
-                "route_title": route.title, "teacher": names.get(route.teacher_id), "tutor": names.get(route.tutor_id),
-                "school": schools.get(route.school_id), "assignee": names.get(task.assignee_id),
+                "route_title": route.title, "teacher": teacher_name, "tutor": tutor_name,
+                "school": schools.get(route.school_id), "assignee": assignee_name,
                 "mine": task.assignee_id == actor.user_id, "created_at": task.created_at, "due_at": task.due_at,
                 "waiting_days": calendar.working_days_between(task.created_at, now, ctx.timezone),
                 "overdue": late is not None, "overdue_days": late,
                 "bulk_sha256": pending.get(route.id) if route.id in bulk else None,
             })
         return {"items": items, "total": total, "counts": counts, "overdue": overdue_total, "page": max(f.page, 1),
-                "pages": max(1, -(-total // PER_PAGE)), "schools": list(schools.items()), "tutors": tutors,
+                "pages": max(1, -(-total // PER_PAGE)),
+                "schools": [(i, name) for i, name in region_schools if i in reach_schools], "tutors": tutors,
                 "stage_titles": STAGE_TITLES}
 
 
@@ -254,7 +259,7 @@ def list_routes(ctx: ServiceContext, actor: Actor, *, status: str | None = None,
         routes, has_more = found[:PER_PAGE], len(found) > PER_PAGE
         ids = {r.teacher_id for r in routes} | {r.tutor_id for r in routes}
         names = dict(s.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-        choices = school_names.school_names(ctx, s)
+        choices = school_names.school_names(ctx, s, covering={r.school_id for r in routes})
         schools = dict(choices)
         items = [{"id": r.id, "title": r.title, "status": r.status, "stage": r.stage,
                   "stage_title": STAGE_TITLES.get(r.stage, r.stage), "teacher": names.get(r.teacher_id),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+
+from service.db.models import OrgUnit, Route, Task
 
 
 @pytest.fixture
@@ -76,6 +79,25 @@ def test_the_route_list_filtered_by_a_school_keeps_that_school_chosen(app, peopl
 def _school_options(page: str) -> list[tuple[str, str]]:
     select = re.search(r'<select name="school">(.*?)</select>', page, re.S).group(1)
     return re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select)
+
+
+def test_a_school_another_process_made_a_moment_ago_is_named_on_the_lists_at_once(app, people, new_route):
+    """A process keeps the region's schools for a minute, but a row of a school it has not seen
+    makes it read them again (here the change bypasses this process, as another worker's would)."""
+    auditor, tutor = people("auditor"), people("tutor1")
+    rid = new_route("teacher1")
+    assert f'href="/routes/{rid}"' in auditor.get("/routes").get_data(as_text=True)  # the schools are kept now
+    tutor.get("/queue")
+    with app.extensions["iom"].sessions() as s, s.begin():
+        centre = s.scalar(sa.select(OrgUnit.id).where(OrgUnit.kind == "centre").order_by(OrgUnit.id).limit(1))
+        school = OrgUnit(kind="school", name="МБОУ «Школа из другого процесса»", parent_id=centre)
+        s.add(school)
+        s.flush()
+        s.execute(sa.update(Route).where(Route.id == rid).values(school_id=school.id))
+        s.execute(sa.update(Task).where(Task.route_id == rid).values(school_id=school.id))
+    for page in (auditor.get("/routes").get_data(as_text=True), tutor.get("/queue").get_data(as_text=True)):
+        row = page[page.index(f'href="/routes/{rid}"'):]
+        assert "МБОУ «Школа из другого процесса»" in row[:row.index("</tr>")]
 
 
 def test_the_route_list_offers_a_school_added_or_renamed_a_moment_ago(people, new_route):
