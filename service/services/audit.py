@@ -42,6 +42,9 @@ class Report:
     events: int = 0
     head: str | None = None
     content_sha256: dict[int, str] = field(default_factory=dict)  # document id → its stored bytes' hash, as checked
+    # the document and signature rows the check read (with the bytes), for a caller that shows them too
+    documents: list[Document] | None = field(default=None, repr=False, compare=False)
+    signatures: list[Signature] | None = field(default=None, repr=False, compare=False)
 
     def add(self, finding: Finding) -> None:
         self.ok = False
@@ -115,6 +118,8 @@ def _check_documents(session, route_id: int, events: list, report: Report, *, by
             report.add(Finding(where, f"выпущенный файл с SHA-256 {doc.issued_sha256[:12]}…", "файл изменён"))
     rows = session.scalars(sa.select(Signature).join(Document, Document.id == Signature.document_id)
                            .where(Document.route_id == route_id).order_by(Signature.id)).all()
+    if bytes_too:
+        report.documents, report.signatures = list(docs), list(rows)
     seen = set()
     for sig in rows:
         key = (sig.document_id, sig.signer_id, sig.action)
@@ -163,7 +168,7 @@ def check_loaded(s, route: Route, events: list[Event], *, documents: bool = True
     `chain_report`, when the caller has it (the chain is not hashed a second time)."""
     if chain is None:
         chain = chain_report(route, events)
-    report = replace(chain, findings=list(chain.findings), content_sha256={})
+    report = replace(chain, findings=list(chain.findings), content_sha256={}, documents=None, signatures=None)
     _check_documents(s, route.id, events, report, bytes_too=documents)
     return report
 

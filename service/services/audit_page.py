@@ -32,7 +32,7 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
     require_auditor(actor)
     with ctx.uow() as uow:
         s = uow.session
-        route = views.visible_route(s, actor, route_id)
+        route = views.visible_route(s, actor, route_id, card=True)
         events = audit.route_events(s, route_id)
         shown = views.events_shown(s, events, devices=True)
         last = events[-1].seq
@@ -41,7 +41,7 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
         replayed = audit_replay.replay_loaded(ctx, s, route, events, chain=chain)
         report = audit.check_loaded(s, route, events, chain=chain)  # reads and hashes the stored bytes, once
         as_of = audit_replay.as_of_loaded(ctx, s, route, events, seq, replayed,  # the last event: no second replay
-                                          hashed=report.content_sha256, chain=chain)
+                                          chain=chain, verified=report)
         state = as_of.get("state") or {}
         page = {"route": views.route_view_of(ctx, s, route), "events": shown, "seq": seq, "last": last,
                 "report": report.as_dict(), "replayed": replayed, "as_of": as_of, "state": state,

@@ -343,9 +343,10 @@ def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
 
 def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq: int,
                  replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None,
-                 chain: Report | None = None) -> dict[str, Any]:
+                 chain: Report | None = None, verified: Report | None = None) -> dict[str, Any]:
     """`as_of` of a route and its events (audit.route_events) the caller loaded, in its session
-    (`chain`: their `audit.chain_report`, when the caller has it)."""
+    (`chain`: their `audit.chain_report`, when the caller has it; `verified`: the route's
+    `audit.check_loaded` report just made, whose hashes, documents and signatures are taken)."""
     from service.services.documents import describe_all
 
     last = events[-1].seq if events else None
@@ -365,12 +366,18 @@ def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq:
     issued = {e.data["document_id"] for e in upto_seq if e.kind == EventKind.DOCUMENT_ISSUED}
     signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in upto_seq
               if e.kind == EventKind.DOCUMENT_SIGNED}
-    query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
-    if hashed is None or not prepared <= hashed.keys():
-        query, hashed = query.options(undefer(Document.content)), None
-    docs = s.scalars(query).all()
+    signatures = None
+    if verified is not None and verified.documents is not None:
+        hashed, signatures = verified.content_sha256, verified.signatures
+        docs = [d for d in verified.documents if d.id in prepared]  # by id, as checked
+    else:
+        query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
+        if hashed is None or not prepared <= hashed.keys():
+            query, hashed = query.options(undefer(Document.content)), None
+        docs = s.scalars(query).all()
     shown = []
-    for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed), strict=True):
+    for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed, signatures=signatures),
+                         strict=True):
         info["signatures"] = [sig for sig in info["signatures"]
                               if (doc.id, sig["signer"]["id"], sig["action"]) in signed]
         if doc.id not in issued:

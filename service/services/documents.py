@@ -267,19 +267,23 @@ def describe(session, doc: Document, *, check_bytes: bool = True) -> dict[str, A
 
 
 def describe_all(session, docs: list[Document], *, check_bytes: bool = False,
-                 hashed: dict[int, str] | None = None) -> list[dict[str, Any]]:
+                 hashed: dict[int, str] | None = None,
+                 signatures: list[Signature] | None = None) -> list[dict[str, Any]]:
     """`describe` for a list (a route's documents): one query for the signatures and one for the
     templates whatever the number of documents, and the recorded hashes only — re-hashing the
     stored bytes is verification's business (service/services/audit.py), not a page view's; the
     auditor's verification page asks for it (`check_bytes`: load the documents with their content;
-    `hashed`: document id → the hash verification computed of the bytes just now)."""
+    `hashed`: document id → the hash verification computed of the bytes just now; `signatures`:
+    the route's signature rows it read, not read again)."""
     if not docs:
         return []
     ids = [d.id for d in docs]
     signed: dict[int, list[Signature]] = {i: [] for i in ids}
-    for sig in session.scalars(sa.select(Signature).where(Signature.document_id.in_(ids))
-                               .order_by(Signature.signed_at, Signature.id)):
-        signed[sig.document_id].append(sig)
+    if signatures is None:
+        signatures = session.scalars(sa.select(Signature).where(Signature.document_id.in_(ids))).all()
+    for sig in sorted(signatures, key=lambda sig: (sig.signed_at, sig.id)):
+        if sig.document_id in signed:
+            signed[sig.document_id].append(sig)
     templates = dict(session.execute(sa.select(DocTemplate.id, DocTemplate.sha256).where(
         DocTemplate.id.in_({d.template_id for d in docs}))).all())
     def actual(doc: Document) -> str:

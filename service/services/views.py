@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import undefer
 
 from service.db.models import Delegation, Document, Event, OrgUnit, Route, RouteState, Task, User
 from service.domain.access import Actor, may_audit, require_view_route
@@ -56,8 +57,9 @@ def _route_ref(route_id: int, title: str, stage: str, teacher_id: int,
     return {"id": route_id, "title": title, "stage": stage, "teacher": teacher}
 
 
-def visible_route(session, actor: Actor, route_id: int) -> Route:
-    route = session.get(Route, route_id)
+def visible_route(session, actor: Actor, route_id: int, *, card: bool = False) -> Route:
+    """The route if the actor may see it; `card`: its card read in the same query."""
+    route = session.get(Route, route_id, options=[undefer(Route.card)] if card else None)
     if route is None:
         raise NotFound("Маршрут не найден")
     require_view_route(actor, facts(route))
@@ -67,7 +69,18 @@ def visible_route(session, actor: Actor, route_id: int) -> Route:
 def route_view(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
     with ctx.uow() as uow:
         s = uow.session
-        return route_view_of(ctx, s, visible_route(s, actor, route_id))
+        return route_view_of(ctx, s, visible_route(s, actor, route_id, card=True))
+
+
+def route_page(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, Any]:
+    """What the route's page shows: `route_view`, `route_events` and `route_documents`, with the
+    route read once, in one session."""
+    with ctx.uow() as uow:
+        s = uow.session
+        route = visible_route(s, actor, route_id, card=True)
+        return {"route": route_view_of(ctx, s, route),
+                "events": events_shown(s, audit.route_events(s, route.id), devices=may_audit(actor)),
+                "documents": _documents_of(s, route)}
 
 
 def route_view_of(ctx: ServiceContext, s, route: Route) -> dict[str, Any]:
@@ -285,10 +298,13 @@ def route_documents(ctx: ServiceContext, actor: Actor, route_id: int) -> list[di
     /api/routes/<id>/verify, not on every view)."""
     with ctx.uow() as uow:
         s = uow.session
-        route = visible_route(s, actor, route_id)
-        docs = s.scalars(sa.select(Document).where(Document.route_id == route.id)
-                         .order_by(Document.created_at, Document.id)).all()
-        return documents.describe_all(s, list(docs))
+        return _documents_of(s, visible_route(s, actor, route_id))
+
+
+def _documents_of(s, route: Route) -> list[dict[str, Any]]:
+    docs = s.scalars(sa.select(Document).where(Document.route_id == route.id)
+                     .order_by(Document.created_at, Document.id)).all()
+    return documents.describe_all(s, list(docs))
 
 
 def document_file(ctx: ServiceContext, actor: Actor, document_id: int, which: str) -> tuple[bytes, str]:

@@ -33,9 +33,9 @@ def _timeline(events: list[dict]) -> list[dict]:
 @login_required
 def route(route_id: int):
     """Everything about one route, for anyone who may see it."""
-    view = views.route_view(ctx(), me(), route_id)
-    return render_template("web/route.html", route=view, events=_timeline(views.route_events(ctx(), me(), route_id)),
-                           documents=_mark_current(views.route_documents(ctx(), me(), route_id)),
+    page = views.route_page(ctx(), me(), route_id)
+    return render_template("web/route.html", route=page["route"], events=_timeline(page["events"]),
+                           documents=_mark_current(page["documents"]),
                            document_states=DOCUMENT_STATES, role_titles=ROLE_TITLES, action_titles=ACTIONS,
                            active="routes")
 
