@@ -110,6 +110,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
+from bench.cpu_split import CpuSplit  # noqa: E402
 from service.app import build_service_context  # noqa: E402
 from service.db import migrate  # noqa: E402
 from service.db.models import (  # noqa: E402
@@ -1173,14 +1174,32 @@ def run_db(db: str, n: int, rev: str, args) -> dict[str, Any]:
                 measure_completions(server.base, sub, 8, 2, used)
                 for clients in (1, 4, 8):
                     log(f"[{db}] completions: {workers} worker(s), {clients} client(s)")
-                    rate, errors = measure_completions(server.base, sub, clients, per_client, used)
-                    res["completions"][f"{workers}w_{clients}c"] = {"per_s": round(rate, 1), "errors": errors}
+                    with CpuSplit(server.proc.pid) as cpu:
+                        rate, errors = measure_completions(server.base, sub, clients, per_client, used)
+                    res["completions"][f"{workers}w_{clients}c"] = {"per_s": round(rate, 1), "errors": errors,
+                                                                    "cpu": cpu.per(clients * per_client - errors)}
+        res["scaling_bound"] = scaling_bound(res["completions"])
         if db == "pg":
             res["worker_models"] = compare_worker_models(url, sub, used, reps=3 if args.quick else 8,
                                                          per_client=per_client)
         log(f"[{db}] verify-all after the completions")
         res["verify_failures_after"] = verify_rate(url)[2]
     return res
+
+
+def scaling_bound(completions: dict[str, dict]) -> dict[str, float] | None:
+    """What this machine's cores allow completions_scale_4_over_1_workers to be. One worker runs its
+    Python on one core at a time (the GIL), so with 8 clients it completes at most 1 / its CPU per
+    completion (`server_ms` of the 1-worker run); four workers on C cores complete at most C / the
+    CPU per completion of everything involved (server, PostgreSQL, the bench's clients: the
+    4-worker run's three parts). The ratio of the two is the most the scaling can show here."""
+    one, four = completions.get("1w_8c", {}).get("cpu"), completions.get("4w_8c", {}).get("cpu")
+    if not one or not four:
+        return None
+    cores = os.cpu_count() or 1
+    total = four["server_ms"] + four["clients_ms"] + four["rest_ms"]
+    return {"cores": cores, "server_ms_1w": one["server_ms"], "total_ms_4w": round(total, 1),
+            "bound": round(min(4, cores * one["server_ms"] / total), 2) if total else None}
 
 
 def compare_worker_models(url: str, sub, used: set[str], reps: int, per_client: int) -> dict[str, dict]:
@@ -1223,7 +1242,14 @@ def print_report(results: list[dict]) -> None:
                   f"{','.join(map(str, sorted(set(a['status']) | set(b['status']))))}"
                   + (f"  {failed} connection errors" if failed else ""))
         for key, v in res["completions"].items():
-            print(f"completions {key:32} {v['per_s']:8.1f} /s  errors {v['errors']}")
+            cpu = v.get("cpu", {})
+            print(f"completions {key:32} {v['per_s']:8.1f} /s  errors {v['errors']}"
+                  + (f"  CPU per completion: server {cpu['server_ms']} ms ({cpu['server_cores']} cores busy), "
+                     f"clients {cpu['clients_ms']} ms, rest of the machine {cpu['rest_ms']} ms" if cpu else ""))
+        if res.get("scaling_bound"):
+            b = res["scaling_bound"]
+            print(f"scaling 1 -> 4 workers can reach at most {b['bound']} on {b['cores']} cores: one worker's "
+                  f"{b['server_ms_1w']} ms of CPU per completion against {b['total_ms_4w']} ms for everything")
         for model, v in res.get("worker_models", {}).items():
             print(f"worker model {model:8} ({v['workers']} workers, 8 clients): {v['completions_8c_per_s']:.1f} "
                   f"completions/s, worst read p95 {v['reads_8c_worst_p95_ms']:.1f} ms ({v['worst_page']})")
@@ -1284,6 +1310,7 @@ def main() -> None:
            "bytes_per_route_sqlite": get("sqlite", lambda r: r["bytes_first"]["bytes_per_route"]),
            "bytes_per_route_pg": get("pg", lambda r: r["bytes_first"]["bytes_per_route"]),
            "bytes_per_route_now": {r["db"]: r["bytes_per_route"] for r in results},
+           "completions_scale_bound_pg": get("pg", lambda r: (r.get("scaling_bound") or {}).get("bound")),
            "worst_page_sqlite": get("sqlite", lambda r: worst(r["reads_1"])[1]),
            "worst_page_pg": get("pg", lambda r: worst(r["reads_1"])[1]),
            "verify_routes_per_s": {r["db"]: r["verify_routes_per_s"] for r in results},

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -70,3 +71,24 @@ def test_the_bytes_reported_are_those_first_measured_not_after_runs_added_comple
     assert first == grown == {"events": 130, "bytes_per_route": 29_800, "bytes_per_event": 900}
     kept = json.loads(scale.meta_path("sqlite", 10, "0022").read_text())
     assert kept["bytes_first"]["bytes_per_route"] == 29_800  # a later run reads it from the meta file
+
+
+def test_the_scaling_bound_is_what_one_worker_and_the_whole_machine_use_per_completion(monkeypatch):
+    scale = _scale()
+    monkeypatch.setattr(scale.os, "cpu_count", lambda: 2)
+    runs = {"1w_8c": {"cpu": {"server_ms": 20.0, "clients_ms": 5.0, "rest_ms": 7.0}},
+            "4w_8c": {"cpu": {"server_ms": 22.0, "clients_ms": 5.0, "rest_ms": 8.0}}}
+    bound = scale.scaling_bound(runs)
+    assert bound["bound"] == round(2 * 20 / 35, 2) and bound["total_ms_4w"] == 35.0
+    assert scale.scaling_bound({"1w_8c": {"per_s": 40.0}}) is None  # no CPU figures, no bound
+
+
+def test_the_cpu_split_counts_this_process_as_the_clients():
+    from bench.cpu_split import CpuSplit
+
+    with CpuSplit(pgid=-1) as cpu:  # no such process group: no server
+        deadline = time.process_time() + 0.2
+        while time.process_time() < deadline:
+            pass
+    figures = cpu.per(10)
+    assert figures["server_ms"] == 0 and figures["clients_ms"] >= 15  # 0.2 s over 10 units
