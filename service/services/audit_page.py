@@ -43,7 +43,7 @@ def audit_page(ctx: ServiceContext, actor: Actor, route_id: int, seq: int | None
         as_of = audit_replay.as_of_loaded(ctx, s, route, events, seq, replayed,  # the last event: no second replay
                                           chain=chain, verified=report)
         state = as_of.get("state") or {}
-        page = {"route": views.route_view_of(ctx, s, route), "events": shown, "seq": seq, "last": last,
+        page = {"route": views.route_header(s, route), "events": shown, "seq": seq, "last": last,
                 "report": report.as_dict(), "replayed": replayed, "as_of": as_of, "state": state,
                 "open_tasks": _open_tasks(s, state), "documents": state.get("documents", [])}
     page["replay_job"] = replay_jobs.latest(ctx, actor, route_id, documents=True)

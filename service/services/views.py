@@ -83,6 +83,13 @@ def route_page(ctx: ServiceContext, actor: Actor, route_id: int) -> dict[str, An
                 "documents": _documents_of(s, route)}
 
 
+def route_header(s, route: Route) -> dict[str, Any]:
+    """What a page about one route says of it in its heading (the audit page): title, stage, teacher."""
+    return {"id": route.id, "title": route.title, "status": route.status, "stage": route.stage,
+            "stage_title": STAGE_TITLES.get(route.stage, route.stage),
+            "teacher": {"id": route.teacher_id, "name": _names(s, [route.teacher_id]).get(route.teacher_id)}}
+
+
 def route_view_of(ctx: ServiceContext, s, route: Route) -> dict[str, Any]:
     """`route_view` of a route the caller loaded (and may see), in the caller's session."""
     tasks = s.scalars(sa.select(Task).where(Task.route_id == route.id, Task.state == "ready")

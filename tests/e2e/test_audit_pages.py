@@ -38,6 +38,7 @@ def test_the_auditor_sees_the_route_intact_and_steps_through_it(people, new_rout
 
     page = _html(auditor, f"/routes/{rid}/audit")
     assert "Цепочка событий цела" in page and "Повтор совпадает с историей" in page
+    assert f"Педагог: Иванова Мария Петровна · этап: Составление и подписание плана · маршрут № {rid}" in page
     for url in (f"/api/routes/{rid}/export.json", f"/api/routes/{rid}/export.csv",
                 f"/api/routes/{rid}/certificate.docx", f"/api/routes/{rid}/certificate.pdf", f"/routes/{rid}"):
         assert f'href="{url}"' in page, url
