@@ -328,25 +328,24 @@ def rerender_documents(ctx: ServiceContext, route_id: int,
 
 
 def as_of(ctx: ServiceContext, actor: Actor, route_id: int, seq: int,
-          replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None) -> dict[str, Any]:
+          replayed: dict[str, Any] | None = None) -> dict[str, Any]:
     """The route as it stood after event `seq`: card, open tasks (the diagram position),
     documents with the signatures they had then. `replayed`: a whole replay the caller already
-    has (`replay`); when its events replayed and `seq` is the last event it is that state, not replayed again.
-    `hashed`: the hashes of the route's stored document bytes that a verification just computed
-    (`audit.check_route`), so that the bytes are not read and hashed a second time."""
+    has (`replay`); when its events replayed and `seq` is the last event it is that state, not replayed again."""
     require_auditor(actor)
     with ctx.uow() as uow:
         s = uow.session
         route = s.get(Route, route_id)
-        return as_of_loaded(ctx, s, route, route_events(s, route_id) if route else [], seq, replayed, hashed)
+        return as_of_loaded(ctx, s, route, route_events(s, route_id) if route else [], seq, replayed)
 
 
 def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq: int,
-                 replayed: dict[str, Any] | None = None, hashed: dict[int, str] | None = None,
-                 chain: Report | None = None, verified: Report | None = None) -> dict[str, Any]:
+                 replayed: dict[str, Any] | None = None, chain: Report | None = None,
+                 verified: Report | None = None) -> dict[str, Any]:
     """`as_of` of a route and its events (audit.route_events) the caller loaded, in its session
     (`chain`: their `audit.chain_report`, when the caller has it; `verified`: the route's
-    `audit.check_loaded` report just made, whose hashes, documents and signatures are taken)."""
+    `audit.check_loaded` report just made, whose hashes of the stored bytes, documents and
+    signatures are taken, so that the bytes are not read and hashed a second time)."""
     from service.services.documents import describe_all
 
     last = events[-1].seq if events else None
@@ -366,15 +365,13 @@ def as_of_loaded(ctx: ServiceContext, s, route: Route | None, events: list, seq:
     issued = {e.data["document_id"] for e in upto_seq if e.kind == EventKind.DOCUMENT_ISSUED}
     signed = {(e.data["document_id"], e.actor_id, e.data["action"]) for e in upto_seq
               if e.kind == EventKind.DOCUMENT_SIGNED}
-    signatures = None
     if verified is not None and verified.documents is not None:
         hashed, signatures = verified.content_sha256, verified.signatures
         docs = [d for d in verified.documents if d.id in prepared]  # by id, as checked
     else:
-        query = sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
-        if hashed is None or not prepared <= hashed.keys():
-            query, hashed = query.options(undefer(Document.content)), None
-        docs = s.scalars(query).all()
+        hashed, signatures = None, None
+        docs = s.scalars(sa.select(Document).where(Document.id.in_(prepared)).order_by(Document.id)
+                         .options(undefer(Document.content))).all()
     shown = []
     for doc, info in zip(docs, describe_all(s, docs, check_bytes=True, hashed=hashed, signatures=signatures),
                          strict=True):
