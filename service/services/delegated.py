@@ -34,6 +34,13 @@ def in_force(delegate_id: int, today: date) -> list:
             Delegation.revoked_at.is_(None)]
 
 
+def in_force_count(ctx: ServiceContext, delegate_id: int, now: datetime | None = None):
+    """A scalar subquery: how many delegations to `delegate_id` are in force today (for a page's
+    one query of counts; ix_delegations_delegate)."""
+    return sa.select(sa.func.count()).select_from(Delegation).where(
+        *in_force(delegate_id, region_today(ctx, now))).scalar_subquery()
+
+
 def active_for(session, delegate_id: int, today: date) -> list[Delegation]:
     """Delegations to `delegate_id` in force today."""
     return list(session.scalars(sa.select(Delegation).where(*in_force(delegate_id, today)).order_by(Delegation.id)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from service.db.models import Delegation, Notification, Task
+from service.db.models import Notification, Task
 from service.domain.access import Actor
 from service.domain.states import TaskState
 from service.services import delegated
@@ -22,8 +22,7 @@ def counts(ctx: ServiceContext, actor: Actor) -> dict[str, int]:
         s = uow.session
         own = sa.select(sa.func.count()).select_from(Task).where(
             Task.assignee_id == actor.user_id, Task.state == TaskState.READY).scalar_subquery()
-        given = sa.select(sa.func.count()).select_from(Delegation).where(
-            *delegated.in_force(actor.user_id, delegated.region_today(ctx))).scalar_subquery()
+        given = delegated.in_force_count(ctx, actor.user_id)
         unread = sa.select(sa.func.count()).select_from(Notification).where(  # ix_notifications_user_unread
             Notification.user_id == actor.user_id, Notification.read_at.is_(None)).scalar_subquery()
         inbox, delegating, unread = s.execute(sa.select(own, given, unread)).one()

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
-from service.db.models import Delegation, Document, Event, OrgUnit, Route, RouteState, Task, User
+from service.db.models import Document, Event, OrgUnit, Route, RouteState, Task, User
 from service.domain.access import Actor, may_audit, require_view_route
 from service.domain.errors import NotAllowed, NotFound
 from service.domain.route_rules import STAGE_TITLES, is_return
@@ -191,8 +191,7 @@ def inbox(ctx: ServiceContext, actor: Actor, *, sort: str = "oldest", documents:
         total, late, delegating = s.execute(sa.select(
             sa.select(sa.func.count()).select_from(Task).where(*mine).scalar_subquery(),
             sa.select(sa.func.count()).select_from(Task).where(*mine, Task.due_at < now).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(Delegation).where(  # ix_delegations_delegate
-                *delegated.in_force(actor.user_id, delegated.region_today(ctx, now))).scalar_subquery())).one()
+            delegated.in_force_count(ctx, actor.user_id, now))).one()
         names = {actor.user_id: actor.full_name, **{r.teacher_id: r.full_name for r in rows}}
         labels = signing_labels(ctx, s, [(r[0], r.spec_id) for r in rows]) if documents else {}
         calendar = calendar_for(s)
