@@ -732,6 +732,11 @@ def meta_path(db: str, n: int, rev: str) -> Path:
     return DATA_DIR / f"scale-{db}-{n}-{rev}.json"
 
 
+def write_meta(db: str, n: int, rev: str, meta: dict) -> None:
+    """What the generation of a database recorded (and its bytes as first measured)."""
+    meta_path(db, n, rev).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+
+
 def settle(ctx, bind: sa.Engine, rewritten: tuple[str, ...]) -> None:
     """What a region's database looks like after the worker has run: the statistics facts built
     (stats_facts, as the worker keeps them), the space of deleted rows compacted (VACUUM on SQLite;
@@ -785,7 +790,7 @@ def carry_forward(db: str, n: int, rev: str) -> bool:
     bind.dispose()
     meta = json.loads(older[-1].read_text())
     meta.pop("bytes_first", None)  # measured again at this revision (see first_measured)
-    meta_path(db, n, rev).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    write_meta(db, n, rev, meta)
     older[-1].unlink()
     return True
 
@@ -815,7 +820,7 @@ def prepare(db: str, n: int, rev: str, args) -> tuple[str, dict]:
     recorded = {"routes": g.routes, "events": g.events, "generation_s": round(g.seconds, 1),
                 "families": g.families, "doc_sample": g.doc_sample,
                 "template_doc_bytes_per_route": round(g.template_doc_bytes_per_route), "ids": g.ids}
-    meta.write_text(json.dumps(recorded, ensure_ascii=False, indent=1))
+    write_meta(db, n, rev, recorded)
     log(f"[{db}] generated {g.routes} routes, {g.events} events in {g.seconds:.0f}s")
     return url, recorded
 
@@ -1126,7 +1131,7 @@ def first_measured(db: str, n: int, rev: str, meta: dict, res: dict) -> dict[str
     measured at this revision, and read from there on reuse."""
     if "bytes_first" not in meta:
         meta["bytes_first"] = {k: res[k] for k in ("events", "bytes_per_route", "bytes_per_event")}
-        meta_path(db, n, rev).write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+        write_meta(db, n, rev, meta)
     return meta["bytes_first"]
 
 
